@@ -1,0 +1,66 @@
+"""The ``incident-bot`` command.
+
+``incident-bot`` runs in Socket Mode when SLACK_APP_TOKEN is set;
+``incident-bot serve`` runs HTTP mode; ``incident-bot migrate`` and
+``incident-bot check-config`` help operators prepare a deployment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, IncidentConfig, Settings, load_config, load_settings
+from bot.runtime import Runtime, StartupError
+from storage.db import DatabaseURLError, migrate
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="incident-bot", description="Slack incident response bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run in Socket Mode (the default when SLACK_APP_TOKEN is set)")
+    sub.add_parser("serve", help="run in HTTP mode: Slack posts to /slack/events on HOST:PORT")
+    sub.add_parser("migrate", help="bring the database schema up to date and exit")
+    sub.add_parser("check-config", help="validate the environment and the TOML config, then exit")
+    return parser
+
+
+def _load() -> tuple[Settings, IncidentConfig]:
+    settings = load_settings()
+    return settings, load_config(settings.config_path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings, config = _load()
+        if args.command == "check-config":
+            print("configuration OK")
+            return 0
+        if args.command == "migrate":
+            migrate(settings.database_url)
+            print("database schema is up to date")
+            return 0
+        runtime = Runtime(settings, config)
+        if args.command == "serve":
+            asyncio.run(runtime.serve_http(host=settings.host, port=settings.port))
+        elif settings.socket_mode:
+            asyncio.run(runtime.serve_socket_mode(host=settings.host, port=settings.port))
+        else:
+            print("incident-bot: set SLACK_APP_TOKEN for Socket Mode, or run `incident-bot serve` for HTTP mode",
+                  file=sys.stderr)
+            return 2
+    except (ConfigError, StartupError, DatabaseURLError) as exc:
+        print(f"incident-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

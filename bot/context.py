@@ -1,0 +1,46 @@
+"""The objects every part of the bot shares, built once at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Coroutine
+from typing import Any
+from dataclasses import dataclass, field
+
+from bot.config import IncidentConfig, Settings
+from bot.gateway import SlackGateway
+from bot.render import Renderer
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotContext:
+    """Settings, configuration, database, Slack gateway and renderer, passed explicitly."""
+
+    settings: Settings
+    config: IncidentConfig
+    db: Database
+    slack: SlackGateway
+    render: Renderer
+    incident_locks: defaultdict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run work in the background, keeping a reference so the task is not collected."""
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for background work to finish (shutdown and tests)."""
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)

@@ -1,0 +1,46 @@
+"""Reading incidents for people: lists, lookups by channel, the help text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot import messages
+from bot.access import may_see
+from bot.commands import COMMANDS
+from bot.context import BotContext
+from bot.errors import NotAnIncidentChannel
+from storage import queries
+from storage.models import Incident
+
+
+async def visible_open_incidents(ctx: BotContext, viewer: str) -> Sequence[Incident]:
+    """Open incidents the viewer may see (private ones only if they are a member)."""
+    async with ctx.db.session() as session:
+        incidents = await queries.open_incidents(session=session)
+        visible = []
+        for incident in incidents:
+            assert incident.id is not None
+            holders = (await queries.current_roles(session=session, incident_id=incident.id)).values()
+            if may_see(incident, viewer, holders):
+                visible.append(incident)
+    return visible
+
+
+async def list_reply(ctx: BotContext, viewer: str) -> str:
+    return messages.incident_list(ctx, await visible_open_incidents(ctx, viewer))
+
+
+def help_reply(ctx: BotContext, problem: str | None = None) -> str:
+    return messages.help_text(ctx, [(c.usage, c.summary) for c in COMMANDS.values()], problem)
+
+
+async def incident_in_channel(ctx: BotContext, channel_id: str, usage: str) -> Incident:
+    """The incident whose channel this is, or a clear refusal saying where to run it."""
+    async with ctx.db.session() as session:
+        incident = await queries.incident_by_channel(session=session, channel_id=channel_id)
+    if incident is None:
+        raise NotAnIncidentChannel(
+            f"`{usage}` works only in an incident channel. Run it in the incident's channel "
+            "(see `/incident list`)."
+        )
+    return incident

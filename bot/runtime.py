@@ -1,0 +1,80 @@
+"""Starting and stopping the bot: migrate, check the token, serve, finish interrupted work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import build_app, build_context
+from bot.config import IncidentConfig, Settings
+from bot.declare import resume_unfinished_declares
+from bot.gateway import SlackCallFailed
+from bot.server import create_web_app
+from storage.db import migrate
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message tells the operator what to fix."""
+
+
+class Runtime:
+    """One running bot: its context, Bolt app and ASGI app."""
+
+    def __init__(self, settings: Settings, config: IncidentConfig) -> None:
+        self.ctx = build_context(settings, config)
+        self.app = build_app(self.ctx)
+        self.web = create_web_app(self.ctx, self.app)
+
+    async def start(self) -> None:
+        """Migrate the schema, prove the token works, then finish interrupted declares."""
+        await asyncio.to_thread(migrate, self.ctx.settings.database_url)
+        try:
+            identity = await self.ctx.slack.identity()
+        except SlackCallFailed as exc:
+            raise StartupError(
+                f"Slack refused SLACK_BOT_TOKEN ({exc.error}) at {self.ctx.settings.slack_api_url}: "
+                "check the token and that the app is installed."
+            ) from exc
+        log.info("connected to Slack as %s in team %s", identity.get("user_id"), identity.get("team_id"))
+        self.ctx.spawn(self._resume(), name="resume-declares")
+
+    async def _resume(self) -> None:
+        finished = await resume_unfinished_declares(self.ctx)
+        if finished:
+            log.info("finished %d interrupted declare(s)", finished)
+
+    async def stop(self) -> None:
+        for task in list(self.ctx.background):
+            task.cancel()
+        await self.ctx.drain()
+        await self.ctx.db.dispose()
+
+    async def serve_http(self, *, host: str, port: int) -> None:
+        """HTTP mode: Slack posts to /slack/events on this server."""
+        await self.start()
+        try:
+            await self.http_server(host=host, port=port).serve()
+        finally:
+            await self.stop()
+
+    def http_server(self, *, host: str, port: int) -> uvicorn.Server:
+        return uvicorn.Server(uvicorn.Config(self.web, host=host, port=port, lifespan="off",
+                                             log_level="info", access_log=False))
+
+    async def serve_socket_mode(self, *, host: str, port: int) -> None:
+        """Socket Mode: Slack talks over a WebSocket; the HTTP server still serves health and metrics."""
+        await self.start()
+        app_token = self.ctx.settings.slack_app_token
+        assert app_token is not None
+        handler = AsyncSocketModeHandler(self.app, app_token.get_secret_value())
+        try:
+            await handler.connect_async()
+            await self.http_server(host=host, port=port).serve()
+        finally:
+            await handler.close_async()
+            await self.stop()

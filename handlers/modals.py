@@ -1,0 +1,31 @@
+"""Modal submissions: validate, answer Slack with field errors or an ack, then act."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import forms
+from bot.context import BotContext
+from bot.declare import declare_incident, finish_declare
+from bot.errors import FormError
+from bot.ids import Callback
+
+
+def register(app: AsyncApp, ctx: BotContext) -> None:
+    @app.view(Callback.DECLARE)
+    async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            request = forms.declare_request(
+                view["state"]["values"], user_id=body["user"]["id"], view_id=view["id"],
+                metadata=forms.read_metadata(view.get("private_metadata", "")),
+            )
+        except FormError as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        incident, created = await declare_incident(ctx, request)
+        await ack()
+        if created:
+            assert incident.id is not None
+            await finish_declare(ctx, incident.id)

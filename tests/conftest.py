@@ -1,0 +1,73 @@
+"""Fixtures: the local Slack, a fresh database per test, and the running bot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import IncidentConfig
+from tests.slack_stub.server import FakeSlack
+from tests.support import (
+    BOT_TOKEN,
+    RunningBot,
+    drop_postgres_schema,
+    fresh_postgres_schema,
+    populate_workspace,
+    start_bot,
+    stop_bot,
+    postgres_base_url,
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every database test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bot.db'}"
+        return
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    url, schema = fresh_postgres_schema(base)
+    yield url
+    drop_postgres_schema(base, schema)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack(token=BOT_TOKEN)
+    await fake.start()
+    populate_workspace(fake)
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def bot_config() -> IncidentConfig:
+    """The configuration the `bot` fixture starts with; override it in a test module."""
+    return IncidentConfig()
+
+
+@pytest.fixture
+async def bot(slack: FakeSlack, database_url: str, bot_config: IncidentConfig) -> AsyncIterator[RunningBot]:
+    running = await start_bot(slack, database_url, bot_config)
+    yield running
+    await stop_bot(running)
+
+
+@pytest.fixture
+async def make_bot(slack: FakeSlack, database_url: str) -> AsyncIterator[Callable[..., Any]]:
+    """Start bots with custom configuration; all are stopped at the end of the test."""
+    started: list[RunningBot] = []
+
+    async def make(config: IncidentConfig | None = None, **env: str) -> RunningBot:
+        running = await start_bot(slack, database_url, config, **env)
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        await stop_bot(running)

@@ -1,0 +1,92 @@
+"""Fault injection: the failures a real Slack produces, on demand.
+
+Retries, backoff and idempotency can only be tested when Slack misbehaves at a chosen
+moment: an error answer, HTTP 429 with Retry-After, a slow answer, a dropped socket.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+RATE_WINDOW_SECONDS = 60.0
+
+
+@dataclass
+class Fault:
+    """An HTTP answer given instead of running the method."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def ratelimited(retry_after: int) -> Fault:
+    """Slack's rate-limit answer: 429, integer Retry-After, `ratelimited`."""
+    return Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+
+
+class Faults:
+    """Per-method plans of failures, consumed as calls arrive."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._queued: dict[str, deque[Fault]] = defaultdict(deque)
+        self._drops: dict[str, int] = defaultdict(int)
+        self._limits: dict[str, int] = {}
+        self._admitted: dict[str, deque[float]] = defaultdict(deque)
+        self._latency: dict[str | None, float] = {}
+
+    def fail_next(self, method: str, error: str, *, times: int, status: int, headers: dict[str, str] | None) -> None:
+        """Queue `times` error answers for the method."""
+        fault = Fault(status, {"ok": False, "error": error}, dict(headers or {}))
+        self._queued[method].extend(fault for _ in range(times))
+
+    def ratelimit_next(self, method: str, *, retry_after: int, times: int) -> None:
+        """Queue `times` 429 answers for the method."""
+        self._queued[method].extend(ratelimited(retry_after) for _ in range(times))
+
+    def rate_limit(self, method: str, *, per_minute: int) -> None:
+        """Allow at most `per_minute` calls in any 60-second window."""
+        self._limits[method] = per_minute
+        self._admitted[method].clear()
+
+    def set_latency(self, seconds: float, method: str | None) -> None:
+        """Delay answers of one method, or of all methods when `method` is None."""
+        self._latency[method] = seconds
+
+    def drop_connection_next(self, method: str, times: int) -> None:
+        """Close the socket, unanswered, on the next `times` calls."""
+        self._drops[method] += times
+
+    def take_drop(self, method: str) -> bool:
+        """True (and one fewer planned) when this call's connection should be dropped."""
+        if self._drops[method] <= 0:
+            return False
+        self._drops[method] -= 1
+        return True
+
+    def latency(self, method: str) -> float:
+        """Seconds to wait before answering this method."""
+        return self._latency.get(method, self._latency.get(None, 0.0))
+
+    def take_fault(self, method: str) -> Fault | None:
+        """The planned failure for this call, if any; otherwise admit it under its limit."""
+        queued = self._queued[method]
+        if queued:
+            return queued.popleft()
+        limit = self._limits.get(method)
+        if limit is None:
+            return None
+        now = self._clock()
+        admitted = self._admitted[method]
+        while admitted and now - admitted[0] >= RATE_WINDOW_SECONDS:
+            admitted.popleft()
+        if len(admitted) >= limit:
+            frees_at = admitted[0] + RATE_WINDOW_SECONDS if admitted else now + RATE_WINDOW_SECONDS
+            return ratelimited(max(1, math.ceil(frees_at - now)))
+        admitted.append(now)
+        return None

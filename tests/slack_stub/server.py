@@ -1,0 +1,444 @@
+"""FakeSlack: a local HTTP stand-in for Slack's Web API, for integration tests.
+
+It is a real aiohttp server on 127.0.0.1, so the bot's real slack-sdk client talks to it
+over HTTP exactly as it would to slack.com (point `base_url`/`SLACK_API_URL` at
+`api_url`). It keeps a small workspace in memory, records every call, and can be told
+to fail, throttle, slow down or drop connections. It runs on the event loop that
+started it: keep that loop free (await, don't block) while the bot talks to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .faults import Faults
+from .methods import HANDLERS
+from .params import Params, SlackError, decode_json_fields
+from .response_url import use_response_url
+from .state import TRIGGER_TTL_SECONDS, Channel, Ephemeral, Message, StoredFile, User, Usergroup, Workspace
+
+DROPPED = "stub_connection_dropped"
+"""`error` recorded for calls whose connection the stub closed without answering."""
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+POLL_SECONDS = 0.01
+
+
+@dataclass
+class Call:
+    """One Web API call as the stub received and answered it."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+    response: dict[str, Any]
+    status: int = 200
+
+    @property
+    def ok(self) -> bool:
+        """True when Slack answered `ok: true`."""
+        return bool(self.response.get("ok"))
+
+
+class FakeSlack:
+    """The Slack Web API of one workspace, served locally. See the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "xoxb-test",
+        team_id: str = "T0TEST",
+        bot_user_id: str = "U0BOT",
+        trigger_ttl: float = TRIGGER_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token = token
+        self.workspace = Workspace(team_id=team_id, bot_user_id=bot_user_id, clock=clock, trigger_ttl=trigger_ttl)
+        self.calls: list[Call] = []
+        self.responses: dict[str, list[dict[str, Any]]] = {}
+        self.refused_responses: list[tuple[str, Any, dict[str, Any]]] = []
+        self._clock = clock
+        self._faults = Faults(clock)
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # life cycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on an ephemeral port of 127.0.0.1."""
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_post("/response/{url_id}", self._handle_response_url)
+        app.router.add_get("/files/{file_id}{tail:.*}", self._handle_file_download)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        self.workspace.base_url = self.base_url
+
+    async def stop(self) -> None:
+        """Close the server and its connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:<port>` (only once started)."""
+        if self._port is None:
+            raise RuntimeError("FakeSlack is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def api_url(self) -> str:
+        """Web API base URL with the trailing slash slack-sdk expects."""
+        return f"{self.base_url}/api/"
+
+    # recorded calls ---------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Recorded calls of one method, oldest first (failed ones included)."""
+        return [call for call in self.calls if call.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,
+        where: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
+        """Wait until `count` matching calls (ok or not) were recorded; all matches so far."""
+
+        def matching() -> list[Call]:
+            return [c for c in self.calls_to(method) if where is None or where(c)]
+
+        if await _poll(lambda: len(matching()) >= count, timeout):
+            return matching()
+        raise AssertionError(
+            f"expected at least {count} {method} call(s) within {timeout}s, got {len(matching())}.\n"
+            f"Recorded calls:\n{self.describe_calls()}"
+        )
+
+    def describe_calls(self) -> str:
+        """One line per recorded call, for assertion messages."""
+        if not self.calls:
+            return "  (none)"
+        lines = []
+        for call in self.calls:
+            outcome = "ok" if call.ok else f"{call.status} {call.response.get('error')}"
+            detail: dict[str, Any] = {
+                k: call.params[k]
+                for k in ("channel", "channel_id", "user", "users", "name", "text")
+                if k in call.params
+            }
+            lines.append(f"  {call.method} -> {outcome} {_short(detail)}")
+        return "\n".join(lines)
+
+    # workspace --------------------------------------------------------------
+
+    @property
+    def bot_user_id(self) -> str:
+        """The bot's user id (`U0BOT` unless configured)."""
+        return self.workspace.bot_user_id
+
+    @property
+    def team_id(self) -> str:
+        """The workspace id (`T0TEST` unless configured)."""
+        return self.workspace.team_id
+
+    @property
+    def channels(self) -> dict[str, Channel]:
+        """All channels by id (archived and DMs too)."""
+        return self.workspace.channels
+
+    @property
+    def users(self) -> dict[str, User]:
+        """All users by id, the bot included."""
+        return self.workspace.users
+
+    @property
+    def usergroups(self) -> dict[str, Usergroup]:
+        """User groups by id."""
+        return self.workspace.usergroups
+
+    @property
+    def views(self) -> dict[str, dict[str, Any]]:
+        """Every modal and Home view by id, as last opened/updated/published."""
+        return {view_id: stored.data for view_id, stored in self.workspace.views.items()}
+
+    @property
+    def files(self) -> dict[str, StoredFile]:
+        """Uploaded files by id (with their bytes in `content`)."""
+        return self.workspace.files
+
+    @property
+    def ephemerals(self) -> list[Ephemeral]:
+        """Every chat.postEphemeral message, oldest first."""
+        return self.workspace.ephemerals
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        tz: str = "UTC",
+        is_bot: bool = False,
+        deleted: bool = False,
+        email: str | None = None,
+    ) -> None:
+        """Add a member (e-mail defaults to `<name>@example.com`)."""
+        self.workspace.add_user(user_id, name, tz=tz, is_bot=is_bot, deleted=deleted, email=email)
+
+    def add_channel(
+        self, name: str, *, is_private: bool = False, members: Iterable[str] = (), archived: bool = False
+    ) -> str:
+        """Create a channel and return its id; the bot is in it only if listed in `members`."""
+        return self.workspace.add_channel(name, is_private=is_private, members=members, archived=archived).id
+
+    def add_usergroup(self, group_id: str, handle: str, users: Iterable[str]) -> None:
+        """Add a user group."""
+        self.workspace.add_usergroup(group_id, handle, users)
+
+    def add_message(
+        self,
+        channel_id: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> Message:
+        """Put a message from someone (usually a human) into a channel, e.g. to react to or shortcut on."""
+        message = Message(ts=self.workspace.next_ts(), user=user, text=text, blocks=blocks, thread_ts=thread_ts)
+        self.workspace.channels[channel_id].messages.append(message)
+        return message
+
+    def channel_by_name(self, name: str) -> Channel | None:
+        """Channel with this name (`#` optional), archived ones included."""
+        return self.workspace.channel_by_name(name)
+
+    def messages_in(self, channel_id: str) -> list[Message]:
+        """The channel's current messages, oldest first (deleted ones are gone)."""
+        return list(self.workspace.channels[channel_id].messages)
+
+    def ephemerals_for(self, user_id: str) -> list[Ephemeral]:
+        """Ephemeral messages shown to one user."""
+        return [e for e in self.workspace.ephemerals if e.user == user_id]
+
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The App Home view last published for a user."""
+        return next(
+            (v.data for v in self.workspace.views.values() if v.user_id == user_id and v.data["type"] == "home"), None
+        )
+
+    # triggers and response URLs ---------------------------------------------
+
+    def new_trigger_id(self, *, user_id: str | None = None, ttl: float | None = None) -> str:
+        """A trigger_id usable once within `ttl` (default 3 s) by views.open / views.push."""
+        return self.workspace.new_trigger(user_id=user_id, ttl=ttl).id
+
+    def new_response_url(self, *, channel_id: str | None = None, message_ts: str | None = None) -> str:
+        """A response_url on this server (5 uses in 30 min); channel/message let it edit history."""
+        entry = self.workspace.new_response_url(channel_id=channel_id, message_ts=message_ts)
+        return f"{self.base_url}/response/{entry.id}"
+
+    def responses_to(self, url: str) -> list[dict[str, Any]]:
+        """Bodies accepted at a response_url (given as URL or id), oldest first."""
+        return list(self.responses.get(_url_id(url), []))
+
+    async def wait_for_response(self, url: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Wait until `count` bodies were accepted at the response_url."""
+        if await _poll(lambda: len(self.responses_to(url)) >= count, timeout):
+            return self.responses_to(url)
+        refused = [r for r in self.refused_responses if r[0] == _url_id(url)]
+        raise AssertionError(
+            f"expected {count} response(s) at {url} within {timeout}s, got {len(self.responses_to(url))}; "
+            f"refused: {refused}"
+        )
+
+    # fault injection --------------------------------------------------------
+
+    def fail_next(
+        self, method: str, error: str, *, times: int = 1, status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        """The next `times` calls answer `{"ok": false, "error": error}` with this status."""
+        self._faults.fail_next(method, error, times=times, status=status, headers=headers)
+
+    def rate_limit(self, method: str, *, per_minute: int) -> None:
+        """Sliding 60 s window; calls over it get 429 with Retry-After until a slot frees."""
+        self._faults.rate_limit(method, per_minute=per_minute)
+
+    def ratelimit_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+        """The next `times` calls get 429 `ratelimited` with this Retry-After."""
+        self._faults.ratelimit_next(method, retry_after=retry_after, times=times)
+
+    def set_latency(self, seconds: float, method: str | None = None) -> None:
+        """Delay answers (work happens on arrival, as when Slack is slow to reply)."""
+        self._faults.set_latency(seconds, method)
+
+    def drop_connection_next(self, method: str, times: int = 1) -> None:
+        """Close the next `times` connections of this method unanswered and unprocessed."""
+        self._faults.drop_connection_next(method, times)
+
+    # HTTP handlers ----------------------------------------------------------
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        """Authenticate, apply planned faults, run the method, record, answer."""
+        method = request.match_info["method"]
+        arrived = self._clock()
+        try:
+            params, token = await _read_arguments(request)
+        except ValueError:
+            return self._answer(method, {}, arrived, 200, {"ok": False, "error": "invalid_json"})
+        if self._faults.take_drop(method):
+            self._record(method, params, arrived, 0, {"ok": False, "error": DROPPED})
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
+        status, body, headers = self._respond(method, params, token)
+        response = self._answer(method, params, arrived, status, body, headers)
+        delay = self._faults.latency(method)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return response
+
+    def _respond(
+        self, method: str, params: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Status, body and headers Slack would give this call."""
+        if not token:
+            return 200, {"ok": False, "error": "not_authed"}, {}
+        if token != self.token:
+            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        fault = self._faults.take_fault(method)
+        if fault is not None:
+            return fault.status, fault.body, fault.headers
+        handler = HANDLERS.get(method)
+        if handler is None:
+            return 200, {"ok": False, "error": "unknown_method", "req_method": method}, {}
+        try:
+            return 200, {"ok": True, **handler(self.workspace, Params(params))}, {}
+        except SlackError as error:
+            return 200, error.body(), {}
+
+    def _answer(
+        self,
+        method: str,
+        params: dict[str, Any],
+        arrived: float,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        """Record the call and build its JSON response."""
+        self._record(method, params, arrived, status, body)
+        return web.json_response(body, status=status, headers=headers)
+
+    def _record(self, method: str, params: dict[str, Any], arrived: float, status: int, body: dict[str, Any]) -> None:
+        self.calls.append(Call(method, params, arrived, body, status))
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """Store bytes for a reserved file id, answering like files.slack.com does."""
+        stored = self.workspace.files.get(request.match_info["file_id"])
+        if stored is None:
+            return web.Response(status=404, text="file_not_found", content_type="text/plain")
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            field = next((v for v in form.values() if isinstance(v, web.FileField)), None)
+            data = field.file.read() if field is not None else b""
+        else:
+            data = await request.read()
+        stored.content = data
+        return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        """Accept or refuse a POST to a response_url; unknown ids are registered on first use."""
+        url_id = request.match_info["url_id"]
+        entry = self.workspace.response_urls.get(url_id)
+        if entry is None:
+            entry = self.workspace.new_response_url(url_id=url_id)
+        body = await _read_response_body(request)
+        status, answer = use_response_url(self.workspace, entry, body)
+        if status == 200:
+            self.responses.setdefault(url_id, []).append(body)
+        else:
+            self.refused_responses.append((url_id, body, answer))
+        return web.json_response(answer, status=status)
+
+    async def _handle_file_download(self, request: web.Request) -> web.Response:
+        """Serve an uploaded file's bytes (url_private / url_private_download)."""
+        stored = self.workspace.files.get(request.match_info["file_id"])
+        if stored is None or stored.content is None:
+            return web.Response(status=404)
+        return web.Response(body=stored.content, content_type="text/plain")
+
+
+async def _read_arguments(request: web.Request) -> tuple[dict[str, Any], str | None]:
+    """Merged query + body arguments (JSON text fields decoded) and the token sent."""
+    params: dict[str, Any] = dict(request.query)
+    if request.method == "POST" and request.body_exists:
+        if request.content_type == "application/json":
+            body = json.loads(await request.text() or "{}")
+            if not isinstance(body, dict):
+                raise ValueError("JSON body must be an object")
+            params.update(body)
+        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.post()
+            params.update({k: v.file.read() if isinstance(v, web.FileField) else v for k, v in form.items()})
+    token = params.pop("token", None)
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        token = authorization.removeprefix("Bearer ").strip()
+    return decode_json_fields(params), token
+
+
+async def _read_response_body(request: web.Request) -> Any:
+    """A response_url body: JSON, or a form with a JSON `payload` field."""
+    try:
+        if request.content_type == "application/json":
+            return json.loads(await request.text())
+        form = await request.post()
+        payload = form.get("payload")
+        return json.loads(payload) if isinstance(payload, str) else dict(form)
+    except ValueError:
+        return None
+
+
+async def _poll(condition: Callable[[], bool], timeout: float) -> bool:
+    """True as soon as `condition()` holds, False after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(POLL_SECONDS)
+    return True
+
+
+def _url_id(url: str) -> str:
+    """The id at the end of a response_url (or the id itself)."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _short(detail: dict[str, Any]) -> str:
+    """Compact one-line rendering of a few call arguments."""
+    text = json.dumps(detail, default=str)
+    return text if len(text) <= 160 else text[:157] + "..."

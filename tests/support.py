@@ -1,0 +1,252 @@
+"""Helpers for integration tests: a real bot over HTTP against the local Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from bot.config import IncidentConfig, load_settings
+from bot.context import BotContext
+from bot.ids import Callback, DeclareField
+from bot.runtime import Runtime
+from storage import queries
+from storage.db import sync_url
+from storage.models import Incident
+from tests.slack_stub.requests import SignedRequests
+from tests.slack_stub.server import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test"
+
+ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fresh_postgres_schema(base_url: str) -> tuple[str, str]:
+    """A PostgreSQL URL whose search_path is a new, empty schema (one per test)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(sync_url(base_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}options=-csearch_path%3D{schema}", schema
+
+
+def drop_postgres_schema(base_url: str, schema: str) -> None:
+    engine = create_engine(sync_url(base_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def postgres_base_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def populate_workspace(slack: FakeSlack) -> None:
+    """The people and channels most tests expect."""
+    for user_id, name in [(ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave")]:
+        slack.add_user(user_id, name)
+    slack.add_channel("incidents", members=[slack.bot_user_id, ALICE])
+    slack.add_channel("status", members=[slack.bot_user_id])
+    slack.add_channel("general", members=[slack.bot_user_id, ALICE, BOB, CAROL, DAVE])
+
+
+@dataclass
+class RunningBot:
+    """A bot serving HTTP on 127.0.0.1, with a signed client pointed at it."""
+
+    runtime: Runtime
+    url: str
+    requests: SignedRequests
+    slack: FakeSlack
+    server_task: asyncio.Task[None]
+
+    @property
+    def ctx(self) -> BotContext:
+        return self.runtime.ctx
+
+    async def incident(self, incident_id: int) -> Incident:
+        async with self.ctx.db.session() as session:
+            incident = await queries.get_incident(session=session, incident_id=incident_id)
+        assert incident is not None
+        return incident
+
+    async def all_incidents(self) -> list[Incident]:
+        from sqlmodel import select
+
+        async with self.ctx.db.session() as session:
+            return list((await session.exec(select(Incident).order_by(Incident.id))).all())
+
+    async def incident_in(self, channel_id: str) -> Incident:
+        async with self.ctx.db.session() as session:
+            incident = await queries.incident_by_channel(session=session, channel_id=channel_id)
+        assert incident is not None
+        return incident
+
+    async def wait_until(self, predicate: Any, timeout: float = 5.0) -> None:
+        """Poll an async or sync predicate until it is true."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = predicate()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("condition not met in time")
+            await asyncio.sleep(0.02)
+
+    async def settle(self) -> None:
+        """Wait until the bot has no background work left."""
+        await self.ctx.drain()
+
+    async def declare(
+        self,
+        title: str = "Checkout API returning 500s",
+        *,
+        severity: int = 2,
+        user: str = ALICE,
+        channel_id: str | None = None,
+        description: str = "",
+        services: str = "",
+        customer_impact: bool = False,
+        private: bool = False,
+        drill: bool = False,
+        commander: str | None = None,
+        responders: Iterable[str] = (),
+        wait: bool = True,
+    ) -> Incident:
+        """Run the whole declare: slash command, modal, submission; returns the stored incident."""
+        channel_id = channel_id or self.slack.channel_by_name("general").id  # type: ignore[union-attr]
+        response_url = self.slack.new_response_url()
+        opened_before = len(self.slack.calls_to("views.open"))
+        reply = await self.requests.command(
+            f"declare {title}", user_id=user, channel_id=channel_id, response_url=response_url
+        )
+        assert reply.status_code == 200, reply.text
+        calls = await self.slack.wait_for("views.open", count=opened_before + 1)
+        view = calls[-1].params["view"]
+        view_id = calls[-1].response["view"]["id"]
+        values = declare_values(
+            title=title,
+            severity=severity,
+            description=description,
+            services=services,
+            customer_impact=customer_impact,
+            private=private,
+            drill=drill,
+            commander=commander or user,
+            responders=responders,
+        )
+        before = {i.id for i in await self.all_incidents()}
+        submitted = await self.requests.view_submission(
+            callback_id=Callback.DECLARE,
+            user_id=user,
+            values=values,
+            private_metadata=view.get("private_metadata", ""),
+            view_id=view_id,
+        )
+        assert submitted.status_code == 200, submitted.text
+        assert not submitted.content or "errors" not in submitted.json(), submitted.text
+        new = [i for i in await self.all_incidents() if i.id not in before]
+        assert len(new) == 1, "the submission did not store exactly one incident"
+        incident_id = new[0].id
+        assert incident_id is not None
+        if wait:
+
+            async def done() -> bool:
+                current = await self.incident(incident_id)
+                return current.declarer_told or current.setup_error is not None
+
+            await self.wait_until(done)
+        return await self.incident(incident_id)
+
+
+def declare_values(
+    *,
+    title: str,
+    severity: int | None,
+    description: str = "",
+    services: str = "",
+    customer_impact: bool = False,
+    private: bool = False,
+    drill: bool = False,
+    commander: str,
+    responders: Iterable[str] = (),
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Slack's view.state.values for the declare modal."""
+
+    def yes_no(flag: bool) -> dict[str, Any]:
+        return {"type": "radio_buttons", "selected_option": {"value": "yes" if flag else "no"}}
+
+    severity_value: dict[str, Any] = {"type": "static_select", "selected_option": None}
+    if severity is not None:
+        severity_value["selected_option"] = {
+            "value": str(severity),
+            "text": {"type": "plain_text", "text": f"SEV-{severity}"},
+        }
+    return {
+        DeclareField.TITLE: {DeclareField.TITLE: {"type": "plain_text_input", "value": title}},
+        DeclareField.SEVERITY: {DeclareField.SEVERITY: severity_value},
+        DeclareField.DESCRIPTION: {
+            DeclareField.DESCRIPTION: {"type": "plain_text_input", "value": description or None}
+        },
+        DeclareField.SERVICES: {DeclareField.SERVICES: {"type": "plain_text_input", "value": services or None}},
+        DeclareField.CUSTOMER_IMPACT: {DeclareField.CUSTOMER_IMPACT: yes_no(customer_impact)},
+        DeclareField.PRIVATE: {DeclareField.PRIVATE: yes_no(private)},
+        DeclareField.DRILL: {DeclareField.DRILL: yes_no(drill)},
+        DeclareField.COMMANDER: {DeclareField.COMMANDER: {"type": "users_select", "selected_user": commander}},
+        DeclareField.RESPONDERS: {
+            DeclareField.RESPONDERS: {"type": "multi_users_select", "selected_users": list(responders)}
+        },
+    }
+
+
+async def start_bot(
+    slack: FakeSlack, database_url: str, config: IncidentConfig | None = None, **env: str
+) -> RunningBot:
+    """Start the real bot (migrations, token check, HTTP server) on a free local port."""
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": database_url,
+            **env,
+        }
+    )
+    runtime = Runtime(settings, config or IncidentConfig())
+    await runtime.start()
+    port = free_port()
+    server = runtime.http_server(host="127.0.0.1", port=port)
+    task = asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    requests = SignedRequests(bot_url=url, signing_secret=SIGNING_SECRET, slack=slack)
+    bot = RunningBot(runtime=runtime, url=url, requests=requests, slack=slack, server_task=task)
+    bot.server = server  # type: ignore[attr-defined]
+    return bot
+
+
+async def stop_bot(bot: RunningBot) -> None:
+    bot.server.should_exit = True  # type: ignore[attr-defined]
+    await bot.server_task
+    await bot.requests.aclose()
+    await bot.runtime.stop()
