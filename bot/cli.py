@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from bot.config import ConfigError, IncidentConfig, Settings, load_config, load_settings
 from bot.runtime import Runtime, StartupError
 from storage.db import DatabaseURLError, migrate
+from bot.report import FORMATS, ReportError, make_report, report_inputs  # issue 6
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run in HTTP mode: Slack posts to /slack/events on HOST:PORT")
     sub.add_parser("migrate", help="bring the database schema up to date and exit")
     sub.add_parser("check-config", help="validate the environment and the TOML config, then exit")
+    report = sub.add_parser("report", help="print response metrics (MTTA, MTTR, SLA) of recent incidents")
+    report.add_argument("--since", default="30d", help='how far back: a duration ("30d", "12h") or a date YYYY-MM-DD')
+    report.add_argument("--format", choices=FORMATS, default="md", help="Markdown (default) or CSV")
     return parser
 
 
@@ -37,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if args.command == "report":
+            url, policy = report_inputs(os.environ)
+            print(asyncio.run(make_report(database_url=url, config=policy, since=args.since, fmt=args.format)), end="")
+            return 0
         settings, config = _load()
         if args.command == "check-config":
             print("configuration OK")
@@ -54,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("incident-bot: set SLACK_APP_TOKEN for Socket Mode, or run `incident-bot serve` for HTTP mode",
                   file=sys.stderr)
             return 2
-    except (ConfigError, StartupError, DatabaseURLError) as exc:
+    except (ConfigError, StartupError, DatabaseURLError, ReportError) as exc:
         print(f"incident-bot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

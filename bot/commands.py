@@ -16,9 +16,14 @@ from bot.errors import UsageError
 from storage.models import Phase, Role
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_MENTION_ANYWHERE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_SEVERITY = re.compile(r"^(?:sev)?-?\s*([0-9]+)$", re.IGNORECASE)
-_DUE = re.compile(r"\s+due\s+(\S+)\s*$", re.IGNORECASE)
+_SEVERITY = re.compile(r"^(?:sev(?:erity)?)?[-\s]*([0-9]{1,3})$", re.IGNORECASE)
+_NUMBER = re.compile(r"^[0-9]{1,6}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_TRAILING_MENTION = re.compile(r"\s*(<@[UW][A-Z0-9]+(?:\|[^>]*)?>)$")
+_TRAILING_DUE = re.compile(r"(?:^|\s+)due\s+(\S+)$", re.IGNORECASE)
+_CLOSE_ACTION = re.compile(r"^(?:done|close|complete)\s+#?([0-9]{1,6})$", re.IGNORECASE)
+NOTE_MAX = 3000
+ACTION_TEXT_MAX = 500
 
 ROLE_NAMES: dict[str, Role] = {
     "ic": Role.IC, "commander": Role.IC, "incident-commander": Role.IC,
@@ -134,32 +139,38 @@ def _declare(rest: str) -> Request:
     return Declare(title=rest)
 
 
+def _number(text: str) -> int | None:
+    """A plain ASCII number of a sensible size (``int()`` would also take ``²`` or ``٣``)."""
+    return int(text) if _NUMBER.match(text) else None
+
+
 def _stats(rest: str) -> Request:
     if not rest:
         return Stats(days=30)
-    if not rest.isdigit() or not 1 <= int(rest) <= 3650:
-        raise ValueError(f"`{rest}` is not a number of days between 1 and 3650")
-    return Stats(days=int(rest))
+    days = _number(rest)
+    if days is None or not 1 <= days <= 3650:
+        raise ValueError(f"`{_short(rest)}` is not a number of days between 1 and 3650")
+    return Stats(days=days)
 
 
 def _status(rest: str) -> Request:
     try:
         return SetPhase(phase=Phase(rest.lower()))
     except ValueError:
-        raise ValueError(f"`{rest or '(nothing)'}` is not a phase") from None
+        raise ValueError(f"`{_short(rest) or '(nothing)'}` is not a phase") from None
 
 
 def _severity(rest: str) -> Request:
     match = _SEVERITY.match(rest.strip())
     if not match or not 1 <= int(match.group(1)) <= 4:
-        raise ValueError(f"`{rest or '(nothing)'}` is not a severity; use 1 to 4")
+        raise ValueError(f"`{_short(rest) or '(nothing)'}` is not a severity; use 1 to 4")
     return SetSeverity(severity=int(match.group(1)))
 
 
 def _user(text: str) -> str:
     match = MENTION.match(text.strip())
     if not match:
-        raise ValueError(f"`{text or '(nothing)'}` is not a user mention; type @ and pick someone")
+        raise ValueError(f"`{_short(text) or '(nothing)'}` is not a user mention; type @ and pick someone")
     return match.group(1)
 
 
@@ -169,7 +180,7 @@ def _role(rest: str) -> Request:
         raise ValueError("needs a role and a person")
     role = ROLE_NAMES.get(parts[0].lower())
     if role is None:
-        raise ValueError(f"`{parts[0]}` is not a role")
+        raise ValueError(f"`{_short(parts[0])}` is not a role")
     return AssignRole(role=role, user_id=_user(parts[1]))
 
 
@@ -178,39 +189,62 @@ def _ic(rest: str) -> Request:
 
 
 def _note(rest: str) -> Request:
-    if not rest.strip():
+    text = rest.strip()
+    if not text:
         raise ValueError("needs the text of the note")
-    return AddNote(text=rest.strip())
+    if len(text) > NOTE_MAX:
+        raise ValueError(f"is too long ({len(text)} characters; at most {NOTE_MAX})")
+    return AddNote(text=text)
 
 
 def _timeline(rest: str) -> Request:
     if not rest:
         return ShowTimeline()
-    if not rest.isdigit() or int(rest) < 1:
-        raise ValueError(f"`{rest}` is not a page number")
-    return ShowTimeline(page=int(rest))
+    page = _number(rest)
+    if page is None or page < 1:
+        raise ValueError(f"`{_short(rest)}` is not a page number")
+    return ShowTimeline(page=page)
+
+
+def _due_date(text: str) -> date:
+    """YYYY-MM-DD exactly (``date.fromisoformat`` would also take ``20250301`` or week dates)."""
+    if _ISO_DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(f"has `{_short(text)}` as the due date, which is not a date; write it as YYYY-MM-DD")
 
 
 def _action(rest: str) -> Request:
-    done = re.match(r"^(?:done|close|complete)\s+#?(\d+)$", rest, re.IGNORECASE)
-    if done:
-        return CompleteAction(number=int(done.group(1)))
-    due: date | None = None
-    due_match = _DUE.search(rest)
-    if due_match:
-        try:
-            due = date.fromisoformat(due_match.group(1))
-        except ValueError:
-            raise ValueError(f"`{due_match.group(1)}` is not a date; write it as YYYY-MM-DD") from None
-        rest = rest[: due_match.start()]
+    """``done <n>`` closes an item; otherwise text, then an optional owner and due date, in either order.
+
+    Only a trailing mention is the owner, so people named inside the text stay in it.
+    """
+    close = _CLOSE_ACTION.match(rest)
+    if close:
+        return CompleteAction(number=int(close.group(1)))
+    words = rest.split(maxsplit=1)
+    if words and words[0].lower() == "done":
+        raise ValueError("done needs the number of the action item, e.g. `/incident action done 2`")
     owner: str | None = None
-    mentions = _MENTION_ANYWHERE.findall(rest)
-    if mentions:
-        owner = mentions[-1]
-        rest = _MENTION_ANYWHERE.sub(" ", rest)
+    due: date | None = None
+    while True:
+        mention = _TRAILING_MENTION.search(rest) if owner is None else None
+        due_match = _TRAILING_DUE.search(rest) if due is None else None
+        if mention:
+            owner = _user(mention.group(1))
+            rest = rest[: mention.start()]
+        elif due_match:
+            due = _due_date(due_match.group(1))
+            rest = rest[: due_match.start()]
+        else:
+            break
     text = " ".join(rest.split())
     if not text:
         raise ValueError("needs the text of the action item")
+    if len(text) > ACTION_TEXT_MAX:
+        raise ValueError(f"text is too long ({len(text)} characters; at most {ACTION_TEXT_MAX})")
     return AddAction(text=text, owner=owner, due=due)
 
 
@@ -233,7 +267,7 @@ COMMANDS: dict[str, Subcommand] = {
 }
 
 ALIASES = {"severity": "sev", "phase": "status", "pm": "postmortem", "ls": "list", "new": "declare"}
-_GLUED_SEVERITY = re.compile(r"^sev-?([0-9]+)$", re.IGNORECASE)
+_GLUED_SEVERITY = re.compile(r"^sev(?:erity)?-?([0-9]+)$", re.IGNORECASE)
 
 
 def parse(text: str) -> tuple[Subcommand, Request]:
@@ -241,8 +275,8 @@ def parse(text: str) -> tuple[Subcommand, Request]:
     stripped = text.strip()
     if not stripped:
         return COMMANDS["help"], Help()
-    word, _, rest = stripped.partition(" ")
-    rest = rest.strip()
+    word, *more = stripped.split(maxsplit=1)
+    rest = more[0].strip() if more else ""
     name = word.lower()
     glued = _GLUED_SEVERITY.match(name)
     if glued:

@@ -183,6 +183,41 @@ class SeverityPolicy(_ConfigModel):
         return sorted(steps, key=lambda step: step.after)
 
 
+_STATUSPAGE_ID = re.compile(r"[a-z0-9]{4,32}")
+
+
+def _statuspage_id(value: str) -> str:
+    if not _STATUSPAGE_ID.fullmatch(value):
+        raise ValueError(
+            f"{_show(value)} is not a Statuspage page or component ID "
+            '(lowercase letters and digits, e.g. "kctbh9vrtdwd")'
+        )
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"{_show(value)} is not an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+StatuspageId = Annotated[str, AfterValidator(_statuspage_id)]
+
+
+class StatuspageConfig(_ConfigModel):
+    """Atlassian Statuspage, published to only when the ``[statuspage]`` table is present.
+
+    The API key is a secret, so it comes from the environment
+    (``STATUSPAGE_API_KEY``), never from this file.
+    """
+
+    page_id: StatuspageId
+    component_ids: list[StatuspageId] = Field(default_factory=list)
+    api_url: Annotated[str, AfterValidator(_http_url)] = "https://api.statuspage.io/v1"
+    attempts: int = Field(default=5, ge=1, le=10, strict=True)
+    retry_delay: Duration = timedelta(seconds=2)
+
+
 class IncidentConfig(_ConfigModel):
     """The operator's policy file; every key is optional and defaults to the playbook."""
 
@@ -198,6 +233,7 @@ class IncidentConfig(_ConfigModel):
         Path | None, BeforeValidator(_empty_means_none), AfterValidator(_existing_directory)
     ] = None
     severities: dict[str, SeverityPolicy] = Field(default_factory=dict, validate_default=True)
+    statuspage: StatuspageConfig | None = None
 
     @field_validator("severities", mode="before")
     @classmethod
@@ -273,6 +309,7 @@ class Settings(BaseSettings):
     config_path: Path | None = Field(default=None, validation_alias="INCIDENT_BOT_CONFIG")
     host: str = Field(default="0.0.0.0", validation_alias="HOST")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
+    statuspage_api_key: SecretStr | None = Field(default=None, validation_alias="STATUSPAGE_API_KEY")
 
     ENV_NAMES: ClassVar[tuple[str, ...]] = (
         "SLACK_BOT_TOKEN",
@@ -283,6 +320,7 @@ class Settings(BaseSettings):
         "INCIDENT_BOT_CONFIG",
         "HOST",
         "PORT",
+        "STATUSPAGE_API_KEY",
     )
 
     @field_validator("slack_app_token")

@@ -7,6 +7,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Coroutine
 from typing import Any
+from uuid import uuid4
 from dataclasses import dataclass, field
 
 from bot.config import IncidentConfig, Settings
@@ -28,6 +29,7 @@ class BotContext:
     render: Renderer
     incident_locks: defaultdict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    worker_id: str = field(default_factory=lambda: uuid4().hex)
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run work in the background, keeping a reference so the task is not collected."""

@@ -9,39 +9,25 @@ at any time, after a crash or a Slack outage, and only does what is missing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from bot import blocks, messages
+from bot import blocks, messages, reminders
 from bot.context import BotContext
-from bot.gateway import SlackCallFailed
+from bot.forms import DeclareRequest
+from bot.gateway import Posted, SlackCallFailed
 from bot.slug import channel_name
 from storage import queries
-from storage.models import Incident, Role
+from storage.models import Incident, Role, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 99
-
-
-@dataclass(frozen=True, slots=True)
-class DeclareRequest:
-    """What the declare modal asked for, already validated."""
-
-    request_key: str
-    title: str
-    severity: int
-    declared_by: str
-    description: str = ""
-    affected_services: str = ""
-    customer_impact: bool = False
-    private: bool = False
-    drill: bool = False
-    commander: str | None = None
-    responders: tuple[str, ...] = field(default_factory=tuple)
-    origin_channel_id: str | None = None
-    origin_response_url: str | None = None
+LEASE = timedelta(seconds=15)
+RETRY_FIRST = timedelta(seconds=5)
+RETRY_MAX = timedelta(minutes=10)
 
 
 async def declare_incident(ctx: BotContext, request: DeclareRequest) -> tuple[Incident, bool]:
@@ -88,38 +74,72 @@ async def declare_incident(ctx: BotContext, request: DeclareRequest) -> tuple[In
 async def finish_declare(ctx: BotContext, incident_id: int) -> None:
     """Perform whichever declare steps have not completed yet, in order of importance.
 
-    A Slack failure that outlasts the gateway's retries stops the sequence,
-    is recorded on the incident, and is told to the declarer; running this
-    again later resumes from the failed step.
+    Only one worker (in any replica) runs a declare at a time: it holds a
+    short lease on the incident, renewed while it works, which a crashed
+    worker loses within ``LEASE`` seconds. A Slack failure that outlasts the
+    gateway's retries stops the sequence, is recorded, is told to the
+    declarer once, and is retried later with backoff by the reconciler.
+    The update reminders are armed after every run, whatever its outcome (a
+    prompt falling due before the channel exists simply waits a cadence).
     """
     async with ctx.incident_locks[incident_id]:
-        incident = await _load(ctx, incident_id)
-        try:
-            if incident.channel_id is None:
-                await _create_channel(ctx, incident)
-            if not incident.members_invited:
-                await _invite(ctx, incident)
-            if incident.summary_ts is None or not incident.summary_pinned:
-                await _post_summary(ctx, incident)
-            if not incident.topic_set:
-                await _set_topic(ctx, incident)
-            if not incident.announced:
-                await _announce(ctx, incident)
-        except SlackCallFailed as exc:
-            log.warning("declare of incident %s stopped: %s", incident_id, exc)
-            await _record_failure(ctx, incident, exc)
+        if not await _claim(ctx, incident_id):
             return
-        if not incident.declarer_told:
-            await _tell_declarer(ctx, incident)
+        renewal = asyncio.get_running_loop().create_task(_keep_lease(ctx, incident_id))
+        try:
+            await _run_steps(ctx, await _load(ctx, incident_id))
+        finally:
+            renewal.cancel()
+            await _release(ctx, incident_id)
+    await reminders.arm_new_incident(ctx, incident_id)
+
+
+async def _run_steps(ctx: BotContext, incident: Incident) -> None:
+    incident.setup_attempts += 1
+    await _save(ctx, incident)
+    try:
+        if incident.channel_id is None:
+            await _create_channel(ctx, incident)
+        if not incident.members_invited:
+            await _invite(ctx, incident)
+        if incident.summary_ts is None or not incident.summary_pinned:
+            await _post_summary(ctx, incident)
+        if not incident.topic_set:
+            await _set_topic(ctx, incident)
+        if not incident.announced:
+            await _announce(ctx, incident)
+    except SlackCallFailed as exc:
+        log.warning("declare of %s stopped: %s", incident.reference, exc)
+        await _record_failure(ctx, incident, exc)
+        return
+    if not incident.declarer_told:
+        await _tell_declarer(ctx, incident)
 
 
 async def resume_unfinished_declares(ctx: BotContext) -> int:
-    """Finish every declare a crash or an outage left incomplete; returns how many."""
+    """Finish every declare a crash or an outage left incomplete and that is due a retry."""
     async with ctx.db.session() as session:
-        pending = await queries.unfinished_declares(session=session)
+        pending = await queries.unfinished_declares(session=session, now=utcnow())
     for incident_id in pending:
         await finish_declare(ctx, incident_id)
     return len(pending)
+
+
+async def _claim(ctx: BotContext, incident_id: int) -> bool:
+    async with ctx.db.session() as session:
+        return await queries.claim_setup(session=session, incident_id=incident_id, owner=ctx.worker_id,
+                                         until=utcnow() + LEASE)
+
+
+async def _keep_lease(ctx: BotContext, incident_id: int) -> None:
+    while True:
+        await asyncio.sleep(LEASE.total_seconds() / 3)
+        await _claim(ctx, incident_id)
+
+
+async def _release(ctx: BotContext, incident_id: int) -> None:
+    async with ctx.db.session() as session:
+        await queries.release_setup(session=session, incident_id=incident_id, owner=ctx.worker_id)
 
 
 async def _load(ctx: BotContext, incident_id: int) -> Incident:
@@ -144,18 +164,18 @@ async def _save(ctx: BotContext, incident: Incident, *, event: tuple[str, str] |
 async def _create_channel(ctx: BotContext, incident: Incident) -> None:
     """Create ``inc-YYYYMMDD-slug``, trying ``-2``, ``-3``… while names are taken.
 
-    The name about to be tried is saved first: if the bot dies after Slack
-    created the channel but before its id was saved, the resumed declare finds
-    that channel by name instead of creating a second one.
+    The name about to be tried is saved first. If Slack created the channel but
+    the bot never learnt its id (a crash, or a timed-out call that was retried
+    and then answered ``name_taken``), the channel is found by that name and
+    adopted instead of creating a second one.
     """
     day = incident.declared_at.astimezone(ctx.config.tz).date()
+    start = 1
     if incident.channel_name is not None:
-        found = await ctx.slack.find_channel(incident.channel_name)
-        if found is not None:
-            incident.channel_id = found
-            await _save(ctx, incident, event=("channel_created", f"Channel #{incident.channel_name} created"))
+        if await _adopt_orphan(ctx, incident, incident.channel_name):
             return
-    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+        start = _attempt_of(incident.channel_name)
+    for attempt in range(start, MAX_NAME_ATTEMPTS + 1):
         name = channel_name(incident.title, day=day, prefix=ctx.config.channel_prefix,
                             suffix=None if attempt == 1 else attempt)
         incident.channel_name = name
@@ -164,11 +184,49 @@ async def _create_channel(ctx: BotContext, incident: Incident) -> None:
             incident.channel_id = await ctx.slack.create_channel(name, private=incident.private)
         except SlackCallFailed as exc:
             if exc.error == "name_taken":
+                if await _adopt_orphan(ctx, incident, name):
+                    return
                 continue
             raise
         await _save(ctx, incident, event=("channel_created", f"Channel #{name} created"))
         return
     raise SlackCallFailed("conversations.create", "name_taken")
+
+
+def _attempt_of(name: str) -> int:
+    """Which attempt a saved name was (``…-3`` is the third), to resume from it."""
+    head, _, tail = name.rpartition("-")
+    return int(tail) if head and tail.isdigit() and 2 <= int(tail) <= MAX_NAME_ATTEMPTS else 1
+
+
+async def _adopt_orphan(ctx: BotContext, incident: Incident, name: str) -> bool:
+    """Take over a channel of that name that this bot created and no incident owns."""
+    found = await ctx.slack.find_channel(name)
+    if found is None or found.get("is_archived"):
+        return False
+    identity = await ctx.slack.identity()
+    if found.get("creator") != identity.get("user_id"):
+        return False
+    async with ctx.db.session() as session:
+        owner = await queries.incident_by_channel(session=session, channel_id=str(found["id"]))
+    if owner is not None and owner.id != incident.id:
+        return False
+    incident.channel_id = str(found["id"])
+    await _save(ctx, incident, event=("channel_created", f"Channel #{name} created"))
+    return True
+
+
+async def _find_own_message(ctx: BotContext, channel: str, marker: dict[str, Any]) -> str | None:
+    """The ts of a message the bot already posted with this metadata, if any.
+
+    Used before re-posting after a crash, so that a message Slack accepted
+    but whose ts was never saved is not posted twice.
+    """
+    identity = await ctx.slack.identity()
+    for message in await ctx.slack.recent_messages(channel):
+        if message.get("user") == identity.get("user_id") and message.get("metadata") == marker:
+            return str(message["ts"])
+    return None
 
 
 async def _invite(ctx: BotContext, incident: Incident) -> None:
@@ -187,9 +245,9 @@ async def _invite(ctx: BotContext, incident: Incident) -> None:
 
 async def _post_summary(ctx: BotContext, incident: Incident) -> None:
     assert incident.channel_id is not None
-    text, blocks = await messages.summary(ctx, incident)
     if incident.summary_ts is None:
-        posted = await ctx.slack.post_message(incident.channel_id, text=text, blocks=blocks)
+        text, blocks = await messages.summary(ctx, incident)
+        posted = await _post_once(ctx, incident, incident.channel_id, "summary", text, blocks)
         incident.summary_ts = posted.ts
         await _save(ctx, incident)
     await ctx.slack.pin(incident.channel_id, incident.summary_ts)
@@ -219,13 +277,7 @@ async def _announce(ctx: BotContext, incident: Incident) -> None:
     text, blocks = messages.announcement(ctx, incident)
     try:
         channel = await ctx.slack.resolve_channel(ctx.config.announcements_channel)
-        try:
-            posted = await ctx.slack.post_message(channel, text=text, blocks=blocks)
-        except SlackCallFailed as exc:
-            if exc.error != "not_in_channel":
-                raise
-            await ctx.slack.join(channel)
-            posted = await ctx.slack.post_message(channel, text=text, blocks=blocks)
+        posted = await _post_once(ctx, incident, channel, "announcement", text, blocks)
     except SlackCallFailed as exc:
         if exc.error not in {"channel_not_found", "not_in_channel", "is_archived",
                              "method_not_supported_for_channel_type"}:
@@ -240,10 +292,38 @@ async def _announce(ctx: BotContext, incident: Incident) -> None:
     await _save(ctx, incident, event=("announced", "Announced in the announcements channel"))
 
 
+async def _post_once(
+    ctx: BotContext, incident: Incident, channel: str, step: str, text: str, blocks: list[Any]
+) -> Posted:
+    """Post a declare message, unless an earlier, interrupted attempt already did.
+
+    Each message carries metadata naming the incident and the step; when the
+    declare is being resumed, the channel's recent history is searched for it
+    first. A public channel the bot is not in is joined.
+    """
+    marker = {"event_type": "incident_declare_step", "event_payload": {"incident_id": incident.id, "step": step}}
+    if incident.setup_attempts > 1:
+        found = await _find_own_message(ctx, channel, marker)
+        if found is not None:
+            return Posted(channel=channel, ts=found)
+    try:
+        return await ctx.slack.post_message(channel, text=text, blocks=blocks, metadata=marker)
+    except SlackCallFailed as exc:
+        if exc.error != "not_in_channel":
+            raise
+    await ctx.slack.join(channel)
+    return await ctx.slack.post_message(channel, text=text, blocks=blocks, metadata=marker)
+
+
 async def _record_failure(ctx: BotContext, incident: Incident, exc: SlackCallFailed) -> None:
-    incident.setup_error = f"{exc.method}: {exc.error}"
-    await _save(ctx, incident, event=("declare_step_failed", incident.setup_error))
-    if incident.origin_response_url:
+    """Record the failure and plan the next try; the declarer hears of each new problem once."""
+    problem = f"{exc.method}: {exc.error}"
+    is_new = problem != incident.setup_error
+    incident.setup_error = problem
+    backoff = min(RETRY_FIRST * 2 ** max(incident.setup_attempts - 1, 0), RETRY_MAX)
+    incident.setup_retry_at = utcnow() + backoff
+    await _save(ctx, incident, event=("declare_step_failed", problem) if is_new else None)
+    if is_new and incident.origin_response_url:
         await _respond_quietly(ctx, incident.origin_response_url, messages.declare_failed(ctx, incident, exc))
 
 

@@ -8,14 +8,34 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.blocks import TITLE_MAX
-from bot.declare import DeclareRequest
 from bot.errors import FormError
 from bot.ids import DeclareField
 
 StateValues = dict[str, dict[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeclareRequest:
+    """What the declare modal asked for, already validated."""
+
+    request_key: str
+    title: str
+    severity: int
+    declared_by: str
+    description: str = ""
+    affected_services: str = ""
+    customer_impact: bool = False
+    private: bool = False
+    drill: bool = False
+    commander: str | None = None
+    responders: tuple[str, ...] = field(default_factory=tuple)
+    origin_channel_id: str | None = None
+    origin_response_url: str | None = None
+
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import ClientOSError, ServerConnectionError, ServerDisconnectedError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -50,9 +51,17 @@ class Posted:
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
-    """slack-sdk's own retry policies; the async client only has the first by default."""
+    """slack-sdk's own retry policies; the async client only has the first by default.
+
+    Timeouts are retried like dropped connections: Slack's write methods we
+    call are made safe to repeat by the flows (channels are adopted by name,
+    steps are recorded), so a slow answer must not end a declare.
+    """
     return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=3),
+        AsyncConnectionErrorRetryHandler(
+            max_retry_count=3,
+            error_types=[ServerConnectionError, ServerDisconnectedError, ClientOSError, TimeoutError],
+        ),
         AsyncRateLimitErrorRetryHandler(max_retry_count=10),
         AsyncServerErrorRetryHandler(max_retry_count=3),
     ]
@@ -109,7 +118,7 @@ class SlackGateway:
         data = await self._call("conversations.create", name=name, is_private=private)
         return str(data["channel"]["id"])
 
-    async def find_channel(self, name: str) -> str | None:
+    async def find_channel(self, name: str) -> dict[str, Any] | None:
         """Look a channel up by name among those the bot can see (archived too)."""
         cursor: str | None = None
         while True:
@@ -122,7 +131,7 @@ class SlackGateway:
             )
             for channel in data.get("channels", []):
                 if channel.get("name") == name:
-                    return str(channel["id"])
+                    return dict(channel)
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return None
@@ -136,7 +145,7 @@ class SlackGateway:
                 found = await self.find_channel(name_or_id)
                 if found is None:
                     raise SlackCallFailed("conversations.list", "channel_not_found")
-                self._channel_ids[name_or_id] = found
+                self._channel_ids[name_or_id] = str(found["id"])
             return self._channel_ids[name_or_id]
 
     async def join(self, channel: str) -> None:
@@ -184,7 +193,8 @@ class SlackGateway:
 
     # -- messages -----------------------------------------------------------
     async def post_message(
-        self, channel: str, *, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+        self, channel: str, *, text: str, blocks: Blocks | None = None, thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Posted:
         data = await self._call(
             "chat.postMessage",
@@ -192,6 +202,7 @@ class SlackGateway:
             text=text,
             blocks=_block_dicts(blocks),
             thread_ts=thread_ts,
+            metadata=metadata,
             unfurl_links=False,
         )
         return Posted(channel=str(data["channel"]), ts=str(data["ts"]))
@@ -209,8 +220,34 @@ class SlackGateway:
             if exc.error != "already_pinned":
                 raise
 
+    async def recent_messages(self, channel: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The channel's latest messages, newest first (to find our own after a crash)."""
+        data = await self._call("conversations.history", channel=channel, limit=limit, include_all_metadata=True)
+        return list(data.get("messages", []))
+
     async def permalink(self, channel: str, ts: str) -> str:
         return str((await self._call("chat.getPermalink", channel=channel, message_ts=ts))["permalink"])
+
+    # -- timeline capture (issue 3) ------------------------------------------
+    async def fetch_message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message by its ts, top-level or in a thread; None when it is gone.
+
+        conversations.history only holds top-level messages, so a reply in a
+        thread is looked up with conversations.replies. Each answer is
+        searched for the exact ts, because both methods may return neighbours.
+        """
+        window = {"latest": ts, "oldest": ts, "inclusive": True}
+        history = await self._call("conversations.history", channel=channel, limit=1, **window)
+        found = _with_ts(history.get("messages", []), ts)
+        if found is not None:
+            return found
+        try:
+            thread = await self._call("conversations.replies", channel=channel, ts=ts, limit=2, **window)
+        except SlackCallFailed as exc:
+            if exc.error in {"thread_not_found", "message_not_found"}:
+                return None
+            raise
+        return _with_ts(thread.get("messages", []), ts)
 
     async def respond(
         self, response_url: str, *, text: str, blocks: Blocks | None = None, replace_original: bool = False
@@ -237,6 +274,12 @@ class SlackGateway:
     async def publish_home(self, user_id: str, view: View | dict[str, Any]) -> None:
         await self._call("views.publish", user_id=user_id, view=_view_dict(view))
 
+    # -- status drafts (issue 5) ------------------------------------------------
+    async def usergroup_members(self, usergroup: str) -> set[str]:
+        """Members of a user group (an approver list may name groups)."""
+        data = await self._call("usergroups.users.list", usergroup=usergroup)
+        return set(data.get("users", []))
+
     # -- files --------------------------------------------------------------
     async def upload_markdown(self, channel: str, *, filename: str, title: str, content: str, comment: str) -> None:
         try:
@@ -254,6 +297,10 @@ def _drop_none(params: dict[str, Any]) -> dict[str, Any]:
 
 def _looks_like_id(value: str) -> bool:
     return len(value) >= 9 and value[0] in "CGD" and value.isalnum() and value.isupper()
+
+
+def _with_ts(messages: list[dict[str, Any]], ts: str) -> dict[str, Any] | None:
+    return next((dict(m) for m in messages if m.get("ts") == ts), None)
 
 
 def _harmless_invite_error(error: str) -> bool:

@@ -13,8 +13,12 @@ from slack_sdk.models.blocks import Block
 from bot import blocks
 from bot.context import BotContext
 from bot.gateway import SlackCallFailed
+from bot.mentions import with_mentions  # issue 3
 from storage import queries
 from storage.models import Incident, Role
+
+SUMMARY_ACTION_ITEMS_MAX = 20
+"""Action items listed in the pinned summary (open ones first); the rest are counted."""
 
 ROLE_LABELS = {
     Role.IC: "Incident Commander",
@@ -29,8 +33,12 @@ async def summary(ctx: BotContext, incident: Incident) -> tuple[str, list[Block]
     assert incident.id is not None
     async with ctx.db.session() as session:
         roles = await queries.current_roles(session=session, incident_id=incident.id)
+        items = await queries.action_items(session=session, incident_id=incident.id)
     render = ctx.render.slack
-    values = {"incident": incident, "roles": roles, "role_labels": ROLE_LABELS}
+    listed = sorted(items, key=lambda item: (item.is_done, item.number))[:SUMMARY_ACTION_ITEMS_MAX]
+    values = {"incident": incident, "roles": roles, "role_labels": ROLE_LABELS,
+              "action_items": [(item, with_mentions(item.text)) for item in listed],
+              "more_action_items": len(items) - len(listed)}
     context = [render("labels", **values)] if incident.drill or incident.private else []
     return (
         render("summary_fallback", **values),

@@ -73,6 +73,7 @@ class Renderer:
         self._slack.filters["mention"] = mention
         self._slack.filters["channel"] = channel_link
         self._slack.filters["date"] = lambda dt: slack_date(dt, timezone)
+        self._markdown.filters["cell"] = markdown_cell  # post-mortem tables (issue 6)
 
     def local_time(self, moment: datetime | None) -> str:
         """A time in the configured zone, naming the zone (for documents)."""
@@ -88,6 +89,16 @@ class Renderer:
 
     def html(self, name: str, **context: Any) -> str:
         return self._html.get_template(f"html/{name}.j2").render(**context)
+
+    def status(self, name: str, **context: Any) -> str:
+        """Public status texts and texts to copy (plain text; escaped wherever they are shown)."""
+        return self._markdown.get_template(f"status/{name}.j2").render(**context).strip()
+
+
+def markdown_cell(value: Any) -> str:
+    """Text that stays inside one Markdown table cell: pipes escaped, line breaks as <br>."""
+    text = "" if value is None else str(value)
+    return "<br>".join(line.replace("|", "\\|") for line in text.strip().splitlines()) or " "
 
 
 def _duration(value: timedelta | None) -> str:

@@ -12,10 +12,17 @@ from bot.app import build_app, build_context
 from bot.config import IncidentConfig, Settings
 from bot.declare import resume_unfinished_declares
 from bot.gateway import SlackCallFailed
+from bot.publish import run_completion  # status drafts (issue 5)
+from bot.statuspage_io import check_configured as check_statuspage
+from bot.reminders import reconcile_reminders
+from bot.followups import reconcile_followups  # issue 6
+from bot.scheduler import start_scheduler, stop_scheduler
 from bot.server import create_web_app
 from storage.db import migrate
 
 log = logging.getLogger(__name__)
+
+RECONCILE_EVERY_SECONDS = 5.0
 
 
 class StartupError(Exception):
@@ -31,7 +38,8 @@ class Runtime:
         self.web = create_web_app(self.ctx, self.app)
 
     async def start(self) -> None:
-        """Migrate the schema, prove the token works, then finish interrupted declares."""
+        """Migrate the schema, prove the token works, start the scheduler, then finish interrupted declares."""
+        check_statuspage(self.ctx.settings, self.ctx.config)
         await asyncio.to_thread(migrate, self.ctx.settings.database_url)
         try:
             identity = await self.ctx.slack.identity()
@@ -41,14 +49,27 @@ class Runtime:
                 "check the token and that the app is installed."
             ) from exc
         log.info("connected to Slack as %s in team %s", identity.get("user_id"), identity.get("team_id"))
-        self.ctx.spawn(self._resume(), name="resume-declares")
+        await start_scheduler(self.ctx, reconcile=[reconcile_reminders, reconcile_followups])
+        self.ctx.spawn(self._reconcile_declares(), name="reconcile-declares")
+        self.ctx.spawn(run_completion(self.ctx), name="complete-status-publications")
 
-    async def _resume(self) -> None:
-        finished = await resume_unfinished_declares(self.ctx)
-        if finished:
-            log.info("finished %d interrupted declare(s)", finished)
+    async def _reconcile_declares(self) -> None:
+        """Finish interrupted declares now, then keep retrying failed ones with backoff.
+
+        Runs in every replica: the per-incident lease makes sure only one
+        worker runs a given declare at a time.
+        """
+        while True:
+            try:
+                finished = await resume_unfinished_declares(self.ctx)
+                if finished:
+                    log.info("resumed %d unfinished declare(s)", finished)
+            except Exception:  # noqa: BLE001 - a bad pass must not stop later ones
+                log.exception("declare reconciliation failed; trying again shortly")
+            await asyncio.sleep(RECONCILE_EVERY_SECONDS)
 
     async def stop(self) -> None:
+        await stop_scheduler(self.ctx)
         for task in list(self.ctx.background):
             task.cancel()
         await self.ctx.drain()

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import status_page
 from bot.context import BotContext
 from bot.metrics import CONTENT_TYPE, Metrics
 
@@ -39,5 +40,6 @@ def create_web_app(ctx: BotContext, app: AsyncApp) -> Starlette:
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
+            *status_page.routes(ctx),  # the public status page (issue 5)
         ]
     )

@@ -7,11 +7,13 @@ from bot.context import BotContext
 from storage import queries
 
 
-async def refresh_summary(ctx: BotContext, incident_id: int) -> None:
+async def refresh_summary(ctx: BotContext, incident_id: int, *, topic: bool = True) -> None:
     """Rewrite the pinned summary (chat.update) and the topic from the incident as stored now.
 
     Called after every change others need to see; a no-op until the declare
-    sequence has posted the summary.
+    sequence has posted the summary. ``topic=False`` leaves the topic alone for
+    changes it does not show (reminder times): Slack posts a notice in the
+    channel every time a topic is set.
     """
     async with ctx.db.session() as session:
         incident = await queries.get_incident(session=session, incident_id=incident_id)
@@ -19,5 +21,5 @@ async def refresh_summary(ctx: BotContext, incident_id: int) -> None:
         return
     text, blocks = await messages.summary(ctx, incident)
     await ctx.slack.update_message(incident.channel_id, incident.summary_ts, text=text, blocks=blocks)
-    if incident.topic_set:
+    if topic and incident.topic_set:
         await ctx.slack.set_topic(incident.channel_id, messages.topic(ctx, incident))

@@ -11,6 +11,18 @@ from bot.commands import Declare, Help, ListIncidents, parse
 from bot.context import BotContext
 from bot.declare import open_declare_form
 from bot.errors import UsageError
+from bot import postmortem, resolve, stats  # issue 6
+from bot.commands import OpenResolve, Postmortem, Reopen, SetPhase, Stats  # issue 6
+from storage.models import Phase  # issue 6
+from bot.action_items import add_action_item, complete_action_item  # issue 3
+from bot.commands import AddAction, AddNote, AssignRole, CompleteAction, SetSeverity, ShowTimeline  # issue 3
+from bot.phases import change_phase  # issue 3
+from bot.roles import assign_role  # issue 3
+from bot.severity import change_severity  # issue 3
+from bot.timeline import add_note, timeline_reply  # issue 3
+from storage.models import Incident  # issue 3
+from bot import updates  # issue 4
+from bot.commands import OpenUpdate  # issue 4
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
@@ -22,6 +34,11 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(response_type="ephemeral", text=incidents.help_reply(ctx, exc.message))
             return
         user_id = command["user_id"]
+
+        async def in_channel() -> Incident:
+            """The incident whose channel the command came from; refused anywhere else."""
+            return await incidents.incident_in_channel(ctx, command["channel_id"], subcommand.usage)
+
         match request:
             case Help():
                 await ack(response_type="ephemeral", text=incidents.help_reply(ctx))
@@ -35,6 +52,46 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                 )
                 if notice and command.get("response_url"):
                     await ctx.slack.respond(command["response_url"], text=notice)
+            case Stats(days=days):
+                await ack()
+                await ctx.slack.respond(command["response_url"], text=await stats.stats_reply(ctx, days))
+            case OpenResolve() | SetPhase(phase=Phase.RESOLVED):
+                await ack()
+                await resolve.open_resolve_form(ctx, trigger_id=command["trigger_id"], channel_id=command["channel_id"])
+            case Reopen():
+                await ack()
+                await resolve.reopen_incident(ctx, channel_id=command["channel_id"], actor=user_id)
+            case Postmortem():
+                await ack()
+                reply = await postmortem.regenerate(ctx, channel_id=command["channel_id"], user_id=user_id)
+                await ctx.slack.respond(command["response_url"], text=reply)
+            # -- working an incident (issue 3) --
+            case SetPhase(phase=phase):
+                await ack()
+                await change_phase(ctx, await in_channel(), phase, actor=user_id)
+            case SetSeverity(severity=severity):
+                await ack()
+                await change_severity(ctx, await in_channel(), severity, actor=user_id)
+            case AssignRole(role=role, user_id=assignee):
+                await ack()
+                await assign_role(ctx, await in_channel(), role, assignee, actor=user_id)
+            case AddNote(text=text):
+                await ack()
+                await add_note(ctx, await in_channel(), text, actor=user_id)
+            case ShowTimeline(page=page):
+                await ack()
+                text, blocks = await timeline_reply(ctx, await in_channel(), page)
+                await ctx.slack.respond(command["response_url"], text=text, blocks=blocks)
+            case AddAction(text=text, owner=owner, due=due):
+                await ack()
+                await add_action_item(ctx, await in_channel(), text, owner=owner, due=due, actor=user_id)
+            case CompleteAction(number=number):
+                await ack()
+                await complete_action_item(ctx, await in_channel(), number, actor=user_id)
+            # -- status updates (issue 4) --
+            case OpenUpdate():
+                await ack()
+                await updates.open_from_command(ctx, trigger_id=command["trigger_id"], channel_id=command["channel_id"])
             case _:
                 await ack()
                 await incidents.incident_in_channel(ctx, command["channel_id"], subcommand.usage)

@@ -7,10 +7,12 @@ and the user gets a short apology instead of silence.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 
 from bot import messages
 from bot.context import BotContext
@@ -18,6 +20,12 @@ from bot.errors import IncidentError
 from bot.gateway import SlackCallFailed
 
 log = logging.getLogger(__name__)
+
+ACK_GRACE_SECONDS = 0.05
+"""Bolt's runner polls every 10 ms for a listener's ack, and once this handler returns
+it clears the ack of a listener that failed after acknowledging. A listener that acks
+and fails within one poll would then be answered 404; waiting a few polls first lets
+Bolt send the ack it already has."""
 
 
 def _response_url(body: dict[str, Any]) -> str | None:
@@ -29,7 +37,9 @@ def _response_url(body: dict[str, Any]) -> str | None:
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> None:
+        if response is None:  # Bolt passes None when the listener had acknowledged before failing
+            await asyncio.sleep(ACK_GRACE_SECONDS)
         if isinstance(error, IncidentError):
             text = messages.error(ctx, error.message)
         elif isinstance(error, SlackCallFailed):

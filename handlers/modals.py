@@ -11,6 +11,7 @@ from bot.context import BotContext
 from bot.declare import declare_incident, finish_declare
 from bot.errors import FormError
 from bot.ids import Callback
+from bot import updates  # issue 4
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
@@ -29,3 +30,18 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         if created:
             assert incident.id is not None
             await finish_declare(ctx, incident.id)
+
+    @app.view(Callback.UPDATE)
+    async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            request = updates.read_submission(
+                ctx, view["state"]["values"], user_id=body["user"]["id"], view_id=view["id"],
+                metadata=forms.read_metadata(view.get("private_metadata", "")),
+            )
+            recorded = await updates.record_update(ctx, request)
+        except FormError as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        await ack()
+        if recorded is not None:
+            await updates.publish_update(ctx, recorded)

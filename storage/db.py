@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -100,6 +100,20 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def create_sync_engine(url: str) -> Engine:
+    """A blocking engine on the same database, for APScheduler's job store.
+
+    SQLite gets the same WAL and busy-timeout tuning as the async engine, so
+    the job store and the bot's sessions can write the one file concurrently.
+    """
+    target = sync_url(url)
+    if target.get_backend_name() != "sqlite":
+        return create_engine(target, pool_pre_ping=True)
+    engine = create_engine(target, connect_args={"timeout": 30})
+    event.listen(engine, "connect", _tune_sqlite)
+    return engine
 
 
 def alembic_config(url: str) -> AlembicConfig:

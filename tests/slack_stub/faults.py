@@ -39,6 +39,7 @@ class Faults:
         self._limits: dict[str, int] = {}
         self._admitted: dict[str, deque[float]] = defaultdict(deque)
         self._latency: dict[str | None, float] = {}
+        self._latency_skip: dict[str | None, int] = {}
 
     def fail_next(self, method: str, error: str, *, times: int, status: int, headers: dict[str, str] | None) -> None:
         """Queue `times` error answers for the method."""
@@ -54,9 +55,10 @@ class Faults:
         self._limits[method] = per_minute
         self._admitted[method].clear()
 
-    def set_latency(self, seconds: float, method: str | None) -> None:
-        """Delay answers of one method, or of all methods when `method` is None."""
+    def set_latency(self, seconds: float, method: str | None, *, after_calls: int = 0) -> None:
+        """Delay answers of one method (or all when `method` is None), sparing the next `after_calls`."""
         self._latency[method] = seconds
+        self._latency_skip[method] = after_calls
 
     def drop_connection_next(self, method: str, times: int) -> None:
         """Close the socket, unanswered, on the next `times` calls."""
@@ -70,8 +72,14 @@ class Faults:
         return True
 
     def latency(self, method: str) -> float:
-        """Seconds to wait before answering this method."""
-        return self._latency.get(method, self._latency.get(None, 0.0))
+        """Seconds to wait before answering this call (consumes one spared call, if any)."""
+        key: str | None = method if method in self._latency else None
+        if key not in self._latency:
+            return 0.0
+        if self._latency_skip.get(key, 0) > 0:
+            self._latency_skip[key] -= 1
+            return 0.0
+        return self._latency[key]
 
     def take_fault(self, method: str) -> Fault | None:
         """The planned failure for this call, if any; otherwise admit it under its limit."""

@@ -79,7 +79,8 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_post("/response/{url_id}", self._handle_response_url)
         app.router.add_get("/files/{file_id}{tail:.*}", self._handle_file_download)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # Held (slow) answers must not keep a test waiting at shutdown.
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -290,9 +291,13 @@ class FakeSlack:
         """The next `times` calls get 429 `ratelimited` with this Retry-After."""
         self._faults.ratelimit_next(method, retry_after=retry_after, times=times)
 
-    def set_latency(self, seconds: float, method: str | None = None) -> None:
-        """Delay answers (work happens on arrival, as when Slack is slow to reply)."""
-        self._faults.set_latency(seconds, method)
+    def set_latency(self, seconds: float, method: str | None = None, *, after_calls: int = 0) -> None:
+        """Delay answers (work happens on arrival, as when Slack is slow to reply).
+
+        `after_calls` lets that many calls through at full speed first, so a test
+        can hold exactly the n-th call of a method (e.g. the second chat.postMessage).
+        """
+        self._faults.set_latency(seconds, method, after_calls=after_calls)
 
     def drop_connection_next(self, method: str, times: int = 1) -> None:
         """Close the next `times` connections of this method unanswered and unprocessed."""

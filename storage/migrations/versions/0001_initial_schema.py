@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 02:47:30.799731
+Create Date: 2026-11-23 03:04:03.345125
 """
 
 from alembic import op
@@ -49,18 +49,93 @@ def upgrade() -> None:
     sa.Column('announcement_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('announced', sa.Boolean(), nullable=False),
     sa.Column('declarer_told', sa.Boolean(), nullable=False),
+    sa.Column('setup_attempts', sa.Integer(), nullable=False),
+    sa.Column('setup_retry_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('setup_lease_owner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('setup_lease_until', storage.models.UTCDateTime(), nullable=True),
     sa.Column('setup_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('tta_seconds', sa.Integer(), nullable=True),
+    sa.Column('tti_seconds', sa.Integer(), nullable=True),
+    sa.Column('ttr_seconds', sa.Integer(), nullable=True),
+    sa.Column('resolved_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('resolution_summary', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('root_cause', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('customers_affected', sa.Boolean(), nullable=True),
+    sa.Column('last_check_in_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('check_ins', sa.Integer(), nullable=False),
+    sa.Column('late_check_ins', sa.Integer(), nullable=False),
+    sa.Column('late_seconds_total', sa.Integer(), nullable=False),
+    sa.Column('late_seconds_max', sa.Integer(), nullable=False),
+    sa.Column('review_reminded_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('archived_at', storage.models.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel_id'),
     sa.UniqueConstraint('request_key')
     )
     with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_metrics', ['severity', 'drill', 'declared_at', 'tta_seconds', 'tti_seconds', 'ttr_seconds', 'check_ins', 'late_check_ins', 'late_seconds_total', 'late_seconds_max'], unique=False)
         batch_op.create_index('ix_incident_open', ['resolved_at'], unique=False)
 
     op.create_table('processeddelivery',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('at', storage.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('actionitem',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('due', sa.Date(), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('created_at', storage.models.UTCDateTime(), nullable=False),
+    sa.Column('done_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('done_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('incident_id', 'number', name='uq_action_item_number')
+    )
+    with op.batch_alter_table('actionitem', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_actionitem_incident_id'), ['incident_id'], unique=False)
+
+    op.create_table('externalstatusincident',
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('create_started', sa.Boolean(), nullable=False),
+    sa.Column('lease_owner', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('lease_until', storage.models.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('incident_id')
+    )
+    op.create_table('incidentupdate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('phase', sa.Enum('investigating', 'identified', 'monitoring', 'resolved', name='phase', native_enum=False, length=20), nullable=False),
+    sa.Column('what_changed', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('next_steps', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('eta', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('eta_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('customer_facing', sa.Boolean(), nullable=False),
+    sa.Column('posted_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('posted_at', storage.models.UTCDateTime(), nullable=False),
+    sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('incidentupdate', schema=None) as batch_op:
+        batch_op.create_index('ix_update_incident_posted', ['incident_id', 'posted_at'], unique=False)
+
+    op.create_table('reminderstate',
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('counted_from', storage.models.UTCDateTime(), nullable=False),
+    sa.Column('prompt_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('prompted_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('unanswered', sa.Integer(), nullable=False),
+    sa.Column('escalated_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('fired_steps', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('incident_id')
     )
     op.create_table('roleassignment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -77,6 +152,43 @@ def upgrade() -> None:
         batch_op.create_index('ix_role_current', ['incident_id', 'role', 'ended_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_roleassignment_incident_id'), ['incident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_roleassignment_user_id'), ['user_id'], unique=False)
+
+    op.create_table('statusdraft',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('phase', sa.Enum('investigating', 'identified', 'monitoring', 'resolved', name='phase', native_enum=False, length=20), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('what_changed', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('state', sa.Enum('pending', 'approved', 'published', 'rejected', 'superseded', name='draftstate', native_enum=False, length=20), nullable=False),
+    sa.Column('source_key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('created_at', storage.models.UTCDateTime(), nullable=False),
+    sa.Column('edited_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('edited_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('decided_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('reject_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('message_channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('message_attempts', sa.Integer(), nullable=False),
+    sa.Column('copy_posted', sa.Boolean(), nullable=False),
+    sa.Column('published_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('status_channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('status_post_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('status_post_attempts', sa.Integer(), nullable=False),
+    sa.Column('status_post_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('external_state', sa.Enum('none', 'pending', 'done', 'failed', name='externalstate', native_enum=False, length=20), nullable=False),
+    sa.Column('external_attempts', sa.Integer(), nullable=False),
+    sa.Column('external_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('lease_owner', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('lease_until', storage.models.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('incident_id', 'source_key', name='uq_draft_source')
+    )
+    with op.batch_alter_table('statusdraft', schema=None) as batch_op:
+        batch_op.create_index('ix_draft_incident', ['incident_id', 'id'], unique=False)
+        batch_op.create_index('ix_draft_state', ['state'], unique=False)
 
     op.create_table('timelineevent',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -103,15 +215,31 @@ def downgrade() -> None:
         batch_op.drop_index('ix_timeline_incident_at')
 
     op.drop_table('timelineevent')
+    with op.batch_alter_table('statusdraft', schema=None) as batch_op:
+        batch_op.drop_index('ix_draft_state')
+        batch_op.drop_index('ix_draft_incident')
+
+    op.drop_table('statusdraft')
     with op.batch_alter_table('roleassignment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roleassignment_user_id'))
         batch_op.drop_index(batch_op.f('ix_roleassignment_incident_id'))
         batch_op.drop_index('ix_role_current')
 
     op.drop_table('roleassignment')
+    op.drop_table('reminderstate')
+    with op.batch_alter_table('incidentupdate', schema=None) as batch_op:
+        batch_op.drop_index('ix_update_incident_posted')
+
+    op.drop_table('incidentupdate')
+    op.drop_table('externalstatusincident')
+    with op.batch_alter_table('actionitem', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_actionitem_incident_id'))
+
+    op.drop_table('actionitem')
     op.drop_table('processeddelivery')
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.drop_index('ix_incident_open')
+        batch_op.drop_index('ix_incident_metrics')
 
     op.drop_table('incident')
     # ### end Alembic commands ###

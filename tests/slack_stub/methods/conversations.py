@@ -6,7 +6,7 @@ import base64
 from typing import Any
 
 from ..params import Params, SlackError
-from ..shapes import channel_json
+from ..shapes import channel_json, message_json
 from ..state import Channel, Workspace
 from .common import Handler, channel_arg, check_channel_name, require_member, require_unarchived
 
@@ -192,7 +192,47 @@ def open_(ws: Workspace, p: Params) -> dict[str, Any]:
     return {"channel": {"id": ws.open_dm(users[0]).id}}
 
 
+def history(ws: Workspace, p: Params) -> dict[str, Any]:
+    """Top-level messages, newest first; metadata only with include_all_metadata (as Slack)."""
+    channel = channel_arg(ws, p)
+    require_member(ws, channel)
+    limit = max(1, min(p.number("limit", LIST_LIMIT_DEFAULT), 999))
+    top = [m for m in reversed(channel.messages) if m.thread_ts in (None, m.ts) and _in_window(m.ts, p)]
+    return {"messages": [_listed(ws, m, p.flag("include_all_metadata")) for m in top[:limit]],
+            "has_more": len(top) > limit}
+
+
+def _in_window(ts: str, p: Params) -> bool:
+    """`oldest` < ts < `latest` (issue 3: fetching one message); `inclusive` admits the bounds, as Slack."""
+    oldest, latest, inclusive = p.text("oldest"), p.text("latest"), p.flag("inclusive")
+    if oldest is not None and (float(ts) < float(oldest) or (float(ts) == float(oldest) and not inclusive)):
+        return False
+    return latest is None or float(ts) < float(latest) or (float(ts) == float(latest) and inclusive)
+
+
+def replies(ws: Workspace, p: Params) -> dict[str, Any]:
+    """A thread: its parent first, then the replies in order (a lone message is its own thread)."""
+    channel = channel_arg(ws, p)
+    require_member(ws, channel)
+    ts = p.text("ts")
+    if not ts:
+        raise SlackError("thread_not_found")
+    thread = [m for m in channel.messages if m.ts == ts or m.thread_ts == ts]
+    if not thread:
+        raise SlackError("thread_not_found")
+    return {"messages": [_listed(ws, m, p.flag("include_all_metadata")) for m in thread], "has_more": False}
+
+
+def _listed(ws: Workspace, message: Any, with_metadata: bool) -> dict[str, Any]:
+    data = message_json(ws, message)
+    if not with_metadata:
+        data.pop("metadata", None)
+    return data
+
+
 HANDLERS: dict[str, Handler] = {
+    "conversations.history": history,
+    "conversations.replies": replies,
     "conversations.create": create,
     "conversations.invite": invite,
     "conversations.join": join,

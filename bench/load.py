@@ -1,0 +1,146 @@
+"""Load benchmark (issue 7): ack latency under a slow Slack, and a declare storm under rate limits.
+
+Run from the repository root:
+
+    python -m bench.load                     # both parts, SQLite
+    python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/test
+    python -m bench.load --skip-storm        # only the ack-latency part (about a minute)
+
+Part 1 starts the real bot (`incident-bot serve`, its own process) against the local Slack
+stand-in answering every Web API call after 1 s, then sends rounds of 200 concurrent signed
+requests (slash commands and button presses) and reports ack latency p50/p99.
+
+Part 2 rate-limits `conversations.create` to Slack's tier 2 (20 per minute), submits 100
+declare modals within 10 s, and waits until every incident has finished its declare; it
+checks that each ended with exactly one channel and that none was lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.ids import Action, Callback
+from storage.db import Database
+from storage.models import Incident
+from tests.processes import BotProcess
+from tests.slack_stub.requests import SignedRequests
+from tests.slack_stub.server import FakeSlack
+from tests.support import ALICE, SIGNING_SECRET, declare_values, populate_workspace
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def incidents(database_url: str) -> list[Incident]:
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            return list((await session.exec(select(Incident))).all())
+    finally:
+        await db.dispose()
+
+
+async def ack_latency(slack: FakeSlack, bot: BotProcess, rounds: int, concurrency: int) -> None:
+    requests = SignedRequests(bot_url=bot.url, signing_secret=SIGNING_SECRET, slack=slack)
+    general = slack.channel_by_name("general").id  # type: ignore[union-attr]
+    # One incident to press buttons and run channel commands in.
+    values = declare_values(title="Load target", severity=3, commander=ALICE)
+    await requests.view_submission(callback_id=Callback.DECLARE, user_id=ALICE, values=values, view_id="VLOAD")
+    while not (found := [i for i in await incidents(bot.env["DATABASE_URL"]) if i.declarer_told]):
+        await asyncio.sleep(0.2)
+    channel = found[0].channel_id
+    assert channel is not None
+
+    def one(i: int):  # noqa: ANN202 - a coroutine factory
+        kind = i % 4
+        if kind == 0:
+            return requests.command("list", user_id=ALICE, channel_id=general)
+        if kind == 1:
+            return requests.command("help", user_id=ALICE, channel_id=general)
+        if kind == 2:
+            return requests.command(f"declare Load {i}", user_id=ALICE, channel_id=general)
+        return requests.block_actions(user_id=ALICE, action_id=Action.POST_UPDATE, channel_id=channel,
+                                      message_ts=found[0].summary_ts)
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def timed(i: int) -> None:
+        started = time.perf_counter()
+        response = await one(i)
+        latencies.append(time.perf_counter() - started)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    for _ in range(rounds):
+        await asyncio.gather(*(timed(i) for i in range(concurrency)))
+        await asyncio.sleep(1.5)
+    await requests.aclose()
+    print(f"ack latency over {len(latencies)} requests ({concurrency} concurrent, Slack answering after 1 s):")
+    print(f"  p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
+          f"max {max(latencies) * 1000:.1f} ms, mean {statistics.mean(latencies) * 1000:.1f} ms; statuses {statuses}")
+
+
+async def declare_storm(slack: FakeSlack, bot: BotProcess, count: int, within: float) -> None:
+    slack.set_latency(0)
+    slack.rate_limit("conversations.create", per_minute=20)
+    requests = SignedRequests(bot_url=bot.url, signing_secret=SIGNING_SECRET, slack=slack)
+    before = {i.id for i in await incidents(bot.env["DATABASE_URL"])}
+    started = time.monotonic()
+    for n in range(count):
+        values = declare_values(title=f"Storm {n}", severity=2, commander=ALICE)
+        await requests.view_submission(callback_id=Callback.DECLARE, user_id=ALICE, values=values,
+                                       view_id=f"VSTORM{n}")
+        await asyncio.sleep(within / count)
+    submitted = time.monotonic() - started
+    while True:
+        ours = [i for i in await incidents(bot.env["DATABASE_URL"]) if i.id not in before]
+        done = [i for i in ours if i.declarer_told]
+        if len(done) == count:
+            break
+        await asyncio.sleep(1)
+    elapsed = time.monotonic() - started
+    await requests.aclose()
+    names = [c.name for c in slack.channels.values() if c.name.startswith("inc-") and "storm-" in c.name]
+    per_incident = {i.id: i.channel_id for i in ours}
+    assert len(set(per_incident.values())) == count, "an incident shares or lacks a channel"
+    assert len(names) == count, f"{len(names)} storm channels for {count} incidents"
+    floor = (count - 20) / 20 * 60  # the first 20 pass at once, then 20 a minute
+    print(f"declare storm: {count} incidents submitted in {submitted:.1f} s; all finished after {elapsed:.1f} s "
+          f"(rate-limit floor {floor:.0f} s); {len(names)} channels, one per incident, none lost")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--storm", type=int, default=100)
+    parser.add_argument("--skip-storm", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        database_url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        async with FakeSlack() as slack:
+            populate_workspace(slack)
+            slack.set_latency(1.0)
+            bot = BotProcess(api_url=slack.api_url, database_url=database_url, log_path=Path(tmp) / "bot.log")
+            await bot.start()
+            try:
+                await ack_latency(slack, bot, args.rounds, args.concurrency)
+                if not args.skip_storm:
+                    await declare_storm(slack, bot, args.storm, 10.0)
+            finally:
+                bot.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,42 @@
+"""Changing an incident's severity."""
+
+from __future__ import annotations
+
+from bot import lifecycle
+from bot.context import BotContext
+from bot.errors import IncidentError
+from bot.escalation_notice import is_escalation
+from bot.posting import tell_channel
+from storage import queries
+from storage.models import Incident
+
+
+async def change_severity(ctx: BotContext, incident: Incident, severity: int, *, actor: str) -> Incident:
+    """Set a new severity, announce it in the channel and log it.
+
+    Everything else a severity change causes (the summary, the escalation
+    announcement, the update cadence) hangs off
+    :func:`bot.lifecycle.after_severity_change`, the one place severity changes are reported.
+    A resolved incident may still be re-classified; only open ones are announced publicly.
+    """
+    assert incident.id is not None
+    incident_id = incident.id
+    async with ctx.incident_locks[incident_id]:
+        async with ctx.db.session() as session:
+            current = await queries.incident_for_update(session=session, incident_id=incident_id)
+            if current is None:
+                raise LookupError(f"incident {incident_id} does not exist")
+            old = current.severity
+            if old == severity:
+                raise IncidentError(f"{current.reference} is already SEV-{severity}; nothing was changed.")
+            current.severity = severity
+            session.add(current)
+            await queries.add_timeline(
+                session=session, incident_id=incident_id, kind="severity_changed", actor=actor,
+                text=f"Severity changed from SEV-{old} to SEV-{severity}", data={"from": old, "to": severity},
+            )
+        text = ctx.render.slack("severity_changed", incident=current, old=old, actor=actor,
+                                escalated=is_escalation(old, severity))
+        await tell_channel(ctx, current, text)
+    await lifecycle.after_severity_change(ctx, current, old=old, actor=actor)
+    return current

@@ -1,0 +1,31 @@
+"""Resolve listeners: the summary's *Resolve* button and the resolve modal's submission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import forms, resolve
+from bot.context import BotContext
+from bot.errors import FormError
+from bot.ids import Action, Callback
+
+
+def register(app: AsyncApp, ctx: BotContext) -> None:
+    @app.action(Action.RESOLVE)
+    async def resolve_pressed(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await resolve.open_resolve_form(ctx, trigger_id=body["trigger_id"], channel_id=body["channel"]["id"])
+
+    @app.view(Callback.RESOLVE)
+    async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            request = resolve.read_form(view["state"]["values"], user_id=body["user"]["id"],
+                                        metadata=forms.read_metadata(view.get("private_metadata", "")))
+            await resolve.check_still_open(ctx, request)
+        except FormError as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        await ack()
+        await resolve.resolve_incident(ctx, request)

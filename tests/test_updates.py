@@ -1,0 +1,241 @@
+"""The update modal end to end (from a prompt, the summary, the command), and its pure parts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.config import IncidentConfig
+from bot.errors import FormError
+from bot.ids import Action, UpdateField
+from bot.updates import parse_eta, read_form
+from storage.models import Phase
+from tests.reminding import (
+    button_ids,
+    field_errors,
+    message,
+    opened_modal,
+    press,
+    refusal,
+    reminder_job,
+    state,
+    submit_update,
+    timeline_of,
+    update_values,
+    updates_of,
+    wait_for_prompts,
+)
+from tests.support import ALICE, BOB, DAVE, RunningBot
+
+LABELS = ["Phase", "What changed", "Next steps", "ETA", "Customer-facing"]
+
+
+@pytest.fixture
+def bot_config() -> IncidentConfig:
+    return IncidentConfig.model_validate({"severities": {"SEV-2": {"update_every": "2s"}}})
+
+
+def labels(view: dict[str, Any]) -> list[str]:
+    return [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+
+
+def initial(view: dict[str, Any], field: UpdateField) -> Any:
+    element = next(b for b in view["blocks"] if b.get("block_id") == field)["element"]
+    return element.get("initial_value", element.get("initial_option", {}).get("value"))
+
+
+async def test_post_update_from_a_prompt_posts_stores_and_rearms(bot: RunningBot) -> None:
+    incident = await bot.declare(severity=2, commander=ALICE)
+    prompt = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
+    before = len(bot.slack.calls_to("views.open"))
+    await press(bot, incident, Action.REMINDER_POST_UPDATE, prompt.response["ts"])
+    opened = await opened_modal(bot, before)
+    view = opened.params["view"]
+    assert labels(view) == LABELS
+    assert initial(view, UpdateField.PHASE) == "investigating"
+    assert initial(view, UpdateField.CUSTOMER_FACING) == "no"
+
+    reply = await submit_update(bot, opened, phase="identified", what="Rolled back deploy 42",
+                                next_steps="Watch the error rate", eta="30m")
+    assert field_errors(reply) == {}
+    posted = await bot.slack.wait_for("chat.postMessage", where=lambda c: "Status update" in c.params.get("text", ""))
+    text = posted[0].params["text"]
+    for part in ("*Current status:* Identified (was investigating)", "*Progress:* Rolled back deploy 42",
+                 "*Next steps:* Watch the error rate", "*ETA:* <!date^", "*Customer-facing:* No", f"<@{ALICE}>"):
+        assert part in text, part
+
+    (update,) = await updates_of(bot, incident.id)
+    assert (update.phase, update.what_changed, update.eta, update.posted_by) == (
+        Phase.IDENTIFIED, "Rolled back deploy 42", "30m", ALICE)
+    assert update.eta_at is not None and abs(update.eta_at - (update.posted_at + timedelta(minutes=30))) < timedelta(seconds=2)
+    await bot.wait_until(lambda: "answered with an update" in message(bot.slack, incident.channel_id,
+                                                                       prompt.response["ts"]).text)
+    assert not button_ids(message(bot.slack, incident.channel_id, prompt.response["ts"]).blocks)
+
+    await bot.wait_until(lambda: _phase_is(bot, incident.id, Phase.IDENTIFIED))
+    stored = await bot.incident(incident.id)
+    assert stored.last_update_at == update.posted_at
+    assert stored.next_update_due is not None
+    assert stored.next_update_due >= update.posted_at + timedelta(seconds=2), "a cadence after the update (or later)"
+    job = await reminder_job(bot, incident.id)
+    assert job is not None and job.run_at >= update.posted_at + timedelta(seconds=2)
+    assert (await state(bot, incident.id)).unanswered in (0, 1), "answered; at most the next prompt since"
+    kinds = [e.kind for e in await timeline_of(bot, incident.id)]
+    assert "update_posted" in kinds and "phase_changed" in kinds
+    await bot.wait_until(lambda: "Identified" in json.dumps(
+        message(bot.slack, incident.channel_id, incident.summary_ts).blocks))
+
+
+async def test_the_summary_button_and_the_command_open_the_form_prefilled_from_the_last_update(
+    bot: RunningBot,
+) -> None:
+    incident = await bot.declare(severity=3, customer_impact=True, responders=[BOB])
+    before = len(bot.slack.calls_to("views.open"))
+    reply = await bot.requests.command("update", user_id=BOB, channel_id=incident.channel_id)
+    assert reply.status_code == 200
+    opened = await opened_modal(bot, before)
+    assert initial(opened.params["view"], UpdateField.CUSTOMER_FACING) == "yes"
+    eta = (datetime.now(UTC) + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
+    reply = await submit_update(bot, opened, user=BOB, phase="monitoring", what="Fix deployed",
+                                next_steps="Watch for an hour", eta=eta, customer_facing=True)
+    assert field_errors(reply) == {}
+    await bot.wait_until(lambda: _phase_is(bot, incident.id, Phase.MONITORING))
+
+    before = len(bot.slack.calls_to("views.open"))
+    await bot.requests.block_actions(user_id=ALICE, action_id=Action.POST_UPDATE, channel_id=incident.channel_id,
+                                     message_ts=incident.summary_ts)
+    view = (await opened_modal(bot, before)).params["view"]
+    assert labels(view) == LABELS
+    assert initial(view, UpdateField.PHASE) == "monitoring"
+    assert initial(view, UpdateField.WHAT_CHANGED) == "Fix deployed"
+    assert initial(view, UpdateField.NEXT_STEPS) == "Watch for an hour"
+    assert initial(view, UpdateField.ETA) == eta
+    assert initial(view, UpdateField.CUSTOMER_FACING) == "yes"
+
+    url = bot.slack.new_response_url()
+    await bot.requests.block_actions(user_id=DAVE, action_id=Action.POST_UPDATE, channel_id=incident.channel_id,
+                                     message_ts=incident.summary_ts, response_url=url)
+    assert "Only members" in await refusal(bot, url)
+
+
+async def _phase_is(bot: RunningBot, incident_id: int, phase: Phase) -> bool:
+    return (await bot.incident(incident_id)).phase is phase
+
+
+async def test_bad_input_is_shown_under_its_field_and_changes_nothing(bot: RunningBot) -> None:
+    private = await bot.declare("Leaked credentials", severity=3, private=True)
+    before = len(bot.slack.calls_to("views.open"))
+    await bot.requests.command("update", user_id=ALICE, channel_id=private.channel_id)
+    opened = await opened_modal(bot, before)
+    armed = await reminder_job(bot, private.id)
+
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"eta": "soonish"}, UpdateField.ETA, "not an ETA"),
+        ({"eta": "2001-01-01 10:00"}, UpdateField.ETA, "in the past"),
+        ({"what": "   "}, UpdateField.WHAT_CHANGED, "Say what changed"),
+        ({"what": None}, UpdateField.WHAT_CHANGED, "Say what changed"),
+        ({"phase": "resolved"}, UpdateField.PHASE, "/incident resolve"),
+        ({"customer_facing": True}, UpdateField.CUSTOMER_FACING, "private incident"),
+    ]
+    for values, field, words in cases:
+        errors = field_errors(await submit_update(bot, opened, **values))
+        assert words in errors.get(field, ""), (values, errors)
+    assert await updates_of(bot, private.id) == []
+    assert await reminder_job(bot, private.id) == armed, "the timer stays armed as it was"
+    assert "update_posted" not in [e.kind for e in await timeline_of(bot, private.id)]
+
+    assert field_errors(await submit_update(bot, opened, what="Rotated the keys")) == {}
+    before = len(bot.slack.calls_to("views.open"))
+    await bot.requests.command("update", user_id=ALICE, channel_id=private.channel_id)
+    again = await opened_modal(bot, before)
+    errors = field_errors(await submit_update(bot, again, what="Rotated the keys"))
+    assert len(await updates_of(bot, private.id)) == 1, errors
+    assert "what the last update said" in errors.get(UpdateField.WHAT_CHANGED, ""), errors
+    assert len(await updates_of(bot, private.id)) == 1
+
+
+async def test_an_update_for_an_incident_resolved_meanwhile_is_refused(bot: RunningBot) -> None:
+    from tests.resolving import open_resolve_modal, submit_resolve
+
+    incident = await bot.declare(severity=3)
+    before = len(bot.slack.calls_to("views.open"))
+    await bot.requests.command("update", user_id=ALICE, channel_id=incident.channel_id)
+    opened = await opened_modal(bot, before)
+    await submit_resolve(bot, await open_resolve_modal(bot, incident))
+    await bot.wait_until(lambda: _resolved(bot, incident.id))
+    errors = field_errors(await submit_update(bot, opened))
+    assert "was resolved" in errors[UpdateField.WHAT_CHANGED]
+    assert await updates_of(bot, incident.id) == []
+
+    url = bot.slack.new_response_url()
+    await bot.requests.command("update", user_id=ALICE, channel_id=incident.channel_id, response_url=url)
+    assert "is resolved" in await refusal(bot, url)
+
+
+async def _resolved(bot: RunningBot, incident_id: int) -> bool:
+    return not (await bot.incident(incident_id)).is_open
+
+
+async def test_a_repeated_submission_posts_one_update(bot: RunningBot) -> None:
+    incident = await bot.declare(severity=3)
+    before = len(bot.slack.calls_to("views.open"))
+    await bot.requests.command("update", user_id=ALICE, channel_id=incident.channel_id)
+    opened = await opened_modal(bot, before)
+    for _ in range(2):
+        assert field_errors(await submit_update(bot, opened, phase="investigating")) == {}
+    await bot.slack.wait_for("chat.postMessage", where=lambda c: "Status update" in c.params.get("text", ""))
+    await asyncio.sleep(0.5)
+    assert len(await updates_of(bot, incident.id)) == 1
+    posts = [c for c in bot.slack.calls_to("chat.postMessage") if "Status update" in c.params.get("text", "")]
+    assert len(posts) == 1
+
+
+# -- pure parts ---------------------------------------------------------------------
+
+NOW = datetime(2030, 1, 31, 12, 0, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", None),
+    ("unknown", None),
+    ("TBD", None),
+    ("45m", NOW + timedelta(minutes=45)),
+    ("in 1h30m", NOW + timedelta(hours=1, minutes=30)),
+    ("14:30", datetime(2030, 1, 31, 14, 30, tzinfo=BERLIN)),
+    ("12:30", datetime(2030, 2, 1, 12, 30, tzinfo=BERLIN)),
+    ("2pm", datetime(2030, 1, 31, 14, 0, tzinfo=BERLIN)),
+    ("tomorrow 09:00", datetime(2030, 2, 1, 9, 0, tzinfo=BERLIN)),
+    ("2030-02-03 08:15", datetime(2030, 2, 3, 8, 15, tzinfo=BERLIN)),
+    ("2030-02-03T08:15Z", datetime(2030, 2, 3, 8, 15, tzinfo=UTC)),
+])
+def test_eta_forms(text: str, expected: datetime | None) -> None:
+    assert parse_eta(text, now=NOW, tz=BERLIN) == expected
+
+
+@pytest.mark.parametrize("text", ["soon", "9", "25:00", "13pm", "today 10:00", "2030-01-31", "2029-12-31 10:00",
+                                  "in forever", "0m"])
+def test_eta_refusals(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_eta(text, now=NOW, tz=BERLIN)
+
+
+def test_the_form_reports_every_problem_at_once() -> None:
+    values = update_values(phase=None, what="", eta="whenever", customer_facing=None)
+    with pytest.raises(FormError) as raised:
+        read_form(values, user_id=ALICE, view_id="V1", metadata={"incident_id": 1}, now=NOW, tz=BERLIN)
+    assert set(raised.value.errors) == {UpdateField.PHASE, UpdateField.WHAT_CHANGED, UpdateField.ETA,
+                                        UpdateField.CUSTOMER_FACING}
+
+
+def test_the_form_reads_a_good_submission() -> None:
+    request = read_form(update_values(what=" Restarted the pods ", eta=" in  2h "), user_id=ALICE, view_id="V9",
+                        metadata={"incident_id": 7}, now=NOW, tz=BERLIN)
+    assert (request.incident_id, request.request_key, request.what_changed, request.eta) == (
+        7, "update:V9", "Restarted the pods", "in 2h")
+    assert request.eta_at == NOW + timedelta(hours=2) and request.phase is Phase.IDENTIFIED
