@@ -215,9 +215,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         started = time.time()
         await process.start()
         healthy = time.time() - started
+        assert process.process is not None
+        pid = process.process.pid
         calls = await wait_prompts(slack, seeded, mark, args.due, timeout=300)
         results["restart_last_prompt_seconds"] = max(c.at for c in calls) - started
         results["restart_healthy_seconds"] = healthy
+        results["restart_cpu_percent"] = 100 * cpu_seconds(pid) / (time.time() - started)
         await asyncio.sleep(5)
         repeated = len(prompts_since(slack, seeded, mark)) - args.due
         process.stop()
@@ -225,7 +228,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         per_channel = {c.params["channel"] for c in calls}
         print(f"C: {len(calls)} overdue prompts to {len(per_channel)} channels; last one "
               f"{results['restart_last_prompt_seconds']:.1f}s after the process started "
-              f"(healthy after {healthy:.1f}s); {repeated} extra prompts within 5s")
+              f"(healthy after {healthy:.1f}s, bot CPU {results['restart_cpu_percent']:.0f}% of a core); "
+              f"{repeated} extra prompts within 5s")
     finally:
         await slack.stop()
     return results

@@ -30,6 +30,7 @@ class BotContext:
     incident_locks: defaultdict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
     background: set[asyncio.Task[None]] = field(default_factory=set)
     worker_id: str = field(default_factory=lambda: uuid4().hex)
+    scheduler_leader: bool = False
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run work in the background, keeping a reference so the task is not collected."""

@@ -216,19 +216,6 @@ async def _adopt_orphan(ctx: BotContext, incident: Incident, name: str) -> bool:
     return True
 
 
-async def _find_own_message(ctx: BotContext, channel: str, marker: dict[str, Any]) -> str | None:
-    """The ts of a message the bot already posted with this metadata, if any.
-
-    Used before re-posting after a crash, so that a message Slack accepted
-    but whose ts was never saved is not posted twice.
-    """
-    identity = await ctx.slack.identity()
-    for message in await ctx.slack.recent_messages(channel):
-        if message.get("user") == identity.get("user_id") and message.get("metadata") == marker:
-            return str(message["ts"])
-    return None
-
-
 async def _invite(ctx: BotContext, incident: Incident) -> None:
     assert incident.channel_id is not None and incident.id is not None
     async with ctx.db.session() as session:
@@ -303,7 +290,7 @@ async def _post_once(
     """
     marker = {"event_type": "incident_declare_step", "event_payload": {"incident_id": incident.id, "step": step}}
     if incident.setup_attempts > 1:
-        found = await _find_own_message(ctx, channel, marker)
+        found = await ctx.slack.find_own_message(channel, marker)
         if found is not None:
             return Posted(channel=channel, ts=found)
     try:

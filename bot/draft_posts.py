@@ -8,7 +8,7 @@ it in the channel's history instead of posting it twice.
 from __future__ import annotations
 
 import logging
-from typing import Any
+
 
 from bot import draft_texts
 from bot.context import BotContext
@@ -56,7 +56,7 @@ async def post_draft(ctx: BotContext, draft_id: int) -> None:
 async def _post_message(ctx: BotContext, draft: StatusDraft, incident: Incident, channel: str) -> None:
     assert draft.id is not None and incident.id is not None
     marker = {"event_type": DRAFT_MARKER, "event_payload": {"draft_id": draft.id}}
-    ts = await find_own_message(ctx, channel, marker) if draft.message_attempts else None
+    ts = await ctx.slack.find_own_message(channel, marker) if draft.message_attempts else None
     if ts is None:
         draft.message_attempts += 1
         await _save(ctx, draft)
@@ -97,15 +97,6 @@ async def tell_problem(ctx: BotContext, draft: StatusDraft, incident: Incident, 
     text, blocks = draft_texts.problem(ctx, incident, draft, await reviewer_of(ctx, incident.id),
                                        destination=destination, error=error)
     await ctx.slack.post_message(channel, text=text, blocks=blocks, thread_ts=draft.message_ts)
-
-
-async def find_own_message(ctx: BotContext, channel: str, marker: dict[str, Any]) -> str | None:
-    """The ts of a message this bot already posted with this metadata, among the latest."""
-    identity = await ctx.slack.identity()
-    for message in await ctx.slack.recent_messages(channel):
-        if message.get("user") == identity.get("user_id") and message.get("metadata") == marker:
-            return str(message["ts"])
-    return None
 
 
 async def _save(ctx: BotContext, draft: StatusDraft) -> None:

@@ -220,10 +220,19 @@ class SlackGateway:
             if exc.error != "already_pinned":
                 raise
 
-    async def recent_messages(self, channel: str, *, limit: int = 100) -> list[dict[str, Any]]:
-        """The channel's latest messages, newest first (to find our own after a crash)."""
+    async def find_own_message(self, channel: str, metadata: dict[str, Any], *, limit: int = 100) -> str | None:
+        """The ts of a recent message this bot posted with exactly this metadata, if any.
+
+        Flows that may be interrupted between Slack accepting a message and
+        the bot saving its ts tag the message with metadata and look here
+        before posting again, so a resumed step never posts twice.
+        """
+        identity = await self.identity()
         data = await self._call("conversations.history", channel=channel, limit=limit, include_all_metadata=True)
-        return list(data.get("messages", []))
+        for message in data.get("messages", []):
+            if message.get("user") == identity.get("user_id") and message.get("metadata") == metadata:
+                return str(message["ts"])
+        return None
 
     async def permalink(self, channel: str, ts: str) -> str:
         return str((await self._call("chat.getPermalink", channel=channel, message_ts=ts))["permalink"])

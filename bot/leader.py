@@ -130,18 +130,23 @@ class Leadership:
         self._poll = poll_seconds
         self.is_leader = False
 
+    async def campaign_once(self) -> bool:
+        """One round: notice a lost lock, or try to win a free one; returns whether we lead."""
+        if self.is_leader and not await self._lock.still_held():
+            log.warning("leader election: lost the lock; stopping the scheduler here")
+            self.is_leader = False
+            await self._on_demoted()
+        if not self.is_leader and await self._lock.try_acquire():
+            log.info("leader election: this replica now runs the scheduler")
+            self.is_leader = True
+            await self._on_elected()
+        return self.is_leader
+
     async def run(self) -> None:
         """Campaign forever (until cancelled); the caller runs this as a background task."""
         try:
             while True:
-                if self.is_leader and not await self._lock.still_held():
-                    log.warning("leader election: lost the lock; stopping the scheduler here")
-                    self.is_leader = False
-                    await self._on_demoted()
-                if not self.is_leader and await self._lock.try_acquire():
-                    log.info("leader election: this replica now runs the scheduler")
-                    self.is_leader = True
-                    await self._on_elected()
+                await self.campaign_once()
                 await asyncio.sleep(self._poll)
         finally:
             if self.is_leader:

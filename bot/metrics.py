@@ -6,8 +6,8 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.context import BotContext
+from bot.stats import Report, compute_report
 from storage import queries
-from bot.stats import Report, compute_report  # response metrics (issue 6)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -22,11 +22,14 @@ class Metrics:
             ["severity"], registry=self.registry,
         )
         self.database_up = Gauge("incident_bot_database_up", "1 when the database answers", registry=self.registry)
+        self.scheduler_leader = Gauge("incident_bot_scheduler_leader",
+                                      "1 on the replica that runs the reminder scheduler", registry=self.registry)
         self.response = ResponseGauges(self.registry)
 
     async def render(self, ctx: BotContext) -> bytes:
         up = await ctx.db.ping()
         self.database_up.set(1 if up else 0)
+        self.scheduler_leader.set(1 if ctx.scheduler_leader else 0)
         if up:
             async with ctx.db.session() as session:
                 counts = await queries.count_open_by_severity(session=session)

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import re
-import tempfile
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,16 +167,19 @@ async def _write(directory: Path, document: Document) -> tuple[Path | None, str 
 
 
 def _write_file(directory: Path, document: Document) -> Path:
-    """Write through a temporary file and rename, so a reader never sees half a document."""
+    """Write through a temporary file and rename, so a reader never sees half a document.
+
+    The file is created with the process's umask like any other, so the team can read it.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / document.filename
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".postmortem-", suffix=".tmp")
+    temporary = directory / f".{document.filename}.{uuid.uuid4().hex}.tmp"
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
+        with temporary.open("x", encoding="utf-8") as file:
             file.write(document.content)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return target.resolve()
 

@@ -71,7 +71,7 @@ async def _post_to_status_channel(ctx: BotContext, draft: StatusDraft, incident:
     marker: dict[str, Any] = {"event_type": STATUS_MARKER, "event_payload": {"draft_id": draft.id}}
     try:
         channel = await ctx.slack.resolve_channel(ctx.config.status_channel)
-        ts = await draft_posts.find_own_message(ctx, channel, marker) if draft.status_post_attempts else None
+        ts = await ctx.slack.find_own_message(channel, marker) if draft.status_post_attempts else None
         if ts is None:
             draft.status_post_attempts += 1
             await _save(ctx, draft)

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from bot import blocks
 from bot.config import EscalationStep
@@ -26,7 +26,7 @@ from bot.context import BotContext
 from bot.durations import format_duration
 from bot.gateway import SlackCallFailed
 from bot.posting import tell_announcements, tell_channel
-from bot.scheduler import ScheduledJob, job_context, schedule, scheduled, unschedule
+from bot.scheduler import after_job, job_context, next_runs, schedule, unschedule
 from bot.summary import refresh_summary
 from storage import queries
 from storage.models import Incident, Phase, ReminderState, Role, utcnow
@@ -53,10 +53,10 @@ def step_key(step: EscalationStep) -> str:
     return f"{int(step.after.total_seconds())}:{','.join(step.notify)}"
 
 
-def next_step_at(ctx: BotContext, incident: Incident, fired: Sequence[str]) -> datetime | None:
+def next_step_at(ctx: BotContext, *, severity: int, declared_at: datetime, fired: Sequence[str]) -> datetime | None:
     """When the earliest escalation step not yet fired is due (None: no step left)."""
-    pending = [step for step in ctx.config.policy(incident.severity).escalation if step_key(step) not in fired]
-    return incident.declared_at + pending[0].after if pending else None
+    pending = [step for step in ctx.config.policy(severity).escalation if step_key(step) not in fired]
+    return declared_at + pending[0].after if pending else None
 
 
 def readable(duration: timedelta) -> timedelta:
@@ -76,7 +76,7 @@ async def arm(ctx: BotContext, incident_id: int, at: datetime) -> None:
 async def arm_escalation(ctx: BotContext, incident: Incident, fired: Sequence[str]) -> None:
     """Arm the job for the next escalation step, or remove it when none is left."""
     assert incident.id is not None
-    at = next_step_at(ctx, incident, fired)
+    at = next_step_at(ctx, severity=incident.severity, declared_at=incident.declared_at, fired=fired)
     if at is None:
         await unschedule(ctx, f"{ESCALATION}{incident.id}")
     else:
@@ -164,45 +164,47 @@ def mark_updated(incident: Incident, state: ReminderState, *, at: datetime, ever
 
 
 async def reconcile_reminders(ctx: BotContext) -> None:
-    """At start-up: arm every open incident's jobs as the database says, and drop jobs of closed ones.
+    """Arm every open incident's jobs as the database says, and drop the jobs of closed ones.
 
-    Jobs that already match are left alone, so a restart after a clean stop
-    costs two reads; jobs that fell due while the bot was down stay due and
-    run once as soon as the scheduler resumes.
+    Runs at start-up before the scheduler takes jobs (and may run again on a
+    leader to pick up what other replicas recorded). Jobs that already match
+    are left alone and nothing is unpickled, so a pass over ten thousand open
+    incidents is a few cheap reads. The jobs are listed before the incidents,
+    so a job armed meanwhile for a new incident is never taken for a stale one.
     """
+    reminders = await next_runs(ctx, REMINDER)
+    escalations = await next_runs(ctx, ESCALATION)
     async with ctx.db.session() as session:
-        incidents = await queries.open_incidents(session=session)
-        states = await queries.open_reminder_states(session=session)
-        for incident in incidents:
-            if incident.next_update_due is None:
-                assert incident.id is not None
-                state = states.get(incident.id)
-                base = state.counted_from if state else incident.last_update_at or incident.declared_at
-                incident.next_update_due = base + cadence(ctx, incident)
-                session.add(incident)
-    reminders = await scheduled(ctx, REMINDER)
-    escalations = await scheduled(ctx, ESCALATION)
+        plans = await queries.open_reminder_plans(session=session)
+        for plan in plans:
+            if plan.next_update_due is None:
+                base = plan.counted_from or plan.last_update_at or plan.declared_at
+                plan.next_update_due = base + ctx.config.policy(plan.severity).update_every
+                await queries.set_next_update_due(session=session, incident_id=plan.incident_id,
+                                                  at=plan.next_update_due)
     armed = 0
-    for incident in incidents:
-        assert incident.id is not None and incident.next_update_due is not None
-        if _differs(reminders.pop(f"{REMINDER}{incident.id}", None), incident.next_update_due, incident.id):
-            await arm(ctx, incident.id, incident.next_update_due)
+    for plan in plans:
+        assert plan.next_update_due is not None
+        if _differs(reminders.pop(f"{REMINDER}{plan.incident_id}", None), plan.next_update_due):
+            await arm(ctx, plan.incident_id, plan.next_update_due)
             armed += 1
-        state = states.get(incident.id)
-        fired = state.fired_steps if state else []
-        step_at = next_step_at(ctx, incident, fired)
-        existing = escalations.pop(f"{ESCALATION}{incident.id}", None)
-        if (existing is not None) if step_at is None else _differs(existing, step_at, incident.id):
-            await arm_escalation(ctx, incident, fired)
+        step_at = next_step_at(ctx, severity=plan.severity, declared_at=plan.declared_at, fired=plan.fired_steps)
+        existing = escalations.pop(f"{ESCALATION}{plan.incident_id}", None)
+        if step_at is None and existing is not None:
+            await unschedule(ctx, f"{ESCALATION}{plan.incident_id}")
+        elif step_at is not None and _differs(existing, step_at):
+            await schedule(ctx, f"{ESCALATION}{plan.incident_id}", escalate, step_at, plan.incident_id)
             armed += 1
     for job_id in [*reminders, *escalations]:
         await unschedule(ctx, job_id)
-    log.info("reminders reconciled: %d open incidents, %d jobs armed, %d stale jobs removed",
-             len(incidents), armed, len(reminders) + len(escalations))
+    removed = len(reminders) + len(escalations)
+    log.log(logging.INFO if armed or removed else logging.DEBUG,
+            "reminders reconciled: %d open incidents, %d jobs armed, %d stale jobs removed",
+            len(plans), armed, removed)
 
 
-def _differs(job: ScheduledJob | None, at: datetime, incident_id: int) -> bool:
-    return job is None or job.args != (incident_id,) or abs(job.run_at - at) >= timedelta(seconds=1)
+def _differs(run_at: datetime | None, at: datetime) -> bool:
+    return run_at is None or abs(run_at - at) >= timedelta(seconds=1)
 
 
 # -- the reminder job ------------------------------------------------------------
@@ -231,29 +233,22 @@ async def remind(incident_id: int) -> None:
         log.exception("update reminder for incident %s failed; trying again shortly", incident_id)
         await arm(ctx, incident_id, utcnow() + RETRY_AFTER_FAILURE)
         return
-    if prompted is not None:
-        await _after_prompt(ctx, prompted)
+    if prompted is None:
+        return
+    incident = prompted.incident
+    after_job(_tidy_up(ctx, incident, prompted.previous), name=f"reminder-tidy-up-{incident_id}")
+    if prompted.escalate:
+        await _escalate_missed(ctx, incident, prompted.roles, missed=prompted.missed, now=prompted.at)
 
 
 async def _prompt(ctx: BotContext, incident_id: int) -> _Prompted | None:
     """Post the prompt if it is due, record it and arm the next one; None when nothing was posted."""
-    import time as _t
-    T=[_t.perf_counter()]
-    try:
-        return await _prompt2(ctx, incident_id, T)
-    finally:
-        log.warning("TIMING %s", " ".join(f"{b-a:.3f}" for a,b in zip(T, T[1:])))
-
-
-async def _prompt2(ctx, incident_id, T):
-    import time as _t
     async with ctx.incident_locks[incident_id]:
         now = utcnow()
         async with ctx.db.session() as session:
             incident = await queries.get_incident(session=session, incident_id=incident_id)
             state = await queries.reminder_state(session=session, incident_id=incident_id)
             roles = await queries.current_roles(session=session, incident_id=incident_id)
-        T.append(_t.perf_counter())
         if incident is None or state is None or not incident.is_open:
             return None
         due = incident.next_update_due
@@ -262,40 +257,53 @@ async def _prompt2(ctx, incident_id, T):
             return None
         every = cadence(ctx, incident)
         missed, previous = state.unanswered, state.prompt_ts
-        posted = await _post_prompt(ctx, incident, ic=roles.get(Role.IC), missed=missed, every=every, now=now)
-        T.append(_t.perf_counter())
+        marker = {"event_type": "incident_update_prompt",
+                  "event_payload": {"incident_id": incident_id, "round": state.prompt_rounds}}
+        posted = None
+        if state.posting and incident.channel_id is not None:
+            # The last attempt stopped between posting and recording (a crash, a
+            # leader that died): adopt its prompt rather than post a second one.
+            posted = await ctx.slack.find_own_message(incident.channel_id, marker)
+        if posted is None:
+            async with ctx.db.session() as session:
+                state.posting = True
+                session.add(state)
+            posted = await _post_prompt(ctx, incident, ic=roles.get(Role.IC), missed=missed, every=every,
+                                        now=now, metadata=marker)
         escalate_now = posted is not None and missed >= ctx.config.escalate_after and state.escalated_at is None
         async with ctx.db.session() as session:
             stored = await queries.get_incident(session=session, incident_id=incident_id)
             assert stored is not None
             stored.next_update_due = now + every
             session.add(stored)
+            state.posting = False
             if posted is not None:
                 state.prompt_ts, state.prompted_at, state.counted_from = posted, now, now
+                state.prompt_rounds += 1
                 state.unanswered += 1
                 state.escalated_at = now if escalate_now else state.escalated_at
                 session.add(state)
-        T.append(_t.perf_counter())
         await arm(ctx, incident_id, now + every)
-        T.append(_t.perf_counter())
     if posted is None:
         return None
     return _Prompted(incident=incident, roles=roles, previous=previous, missed=missed, escalate=escalate_now, at=now)
 
 
-async def _after_prompt(ctx: BotContext, prompted: _Prompted) -> None:
-    """What follows a posted prompt; a failure here is logged, the next prompt stays armed as it is."""
-    incident = prompted.incident
+async def _tidy_up(ctx: BotContext, incident: Incident, previous: str | None) -> None:
+    """After a prompt: the one before loses its buttons, the summary shows the new due time.
+
+    Both are chat.update calls, which Slack rate-limits far harder than new
+    messages, so they run beside the reminder jobs rather than inside them.
+    """
     assert incident.id is not None
-    if prompted.previous is not None:
-        await close_prompt(ctx, incident, prompted.previous, outcome="superseded")
+    if previous is not None:
+        await close_prompt(ctx, incident, previous, outcome="superseded")
     await refresh_summary(ctx, incident.id, topic=False)
-    if prompted.escalate:
-        await _escalate_missed(ctx, incident, prompted.roles, missed=prompted.missed, now=prompted.at)
 
 
 async def _post_prompt(
-    ctx: BotContext, incident: Incident, *, ic: str | None, missed: int, every: timedelta, now: datetime
+    ctx: BotContext, incident: Incident, *, ic: str | None, missed: int, every: timedelta, now: datetime,
+    metadata: dict[str, Any],
 ) -> str | None:
     """Post the prompt; returns its ts, or None when there is no channel yet or Slack refused."""
     if incident.channel_id is None:
@@ -305,7 +313,7 @@ async def _post_prompt(
     text = ctx.render.slack("reminder_prompt", incident=incident, ic=ic, last_update_at=incident.last_update_at,
                             since=readable(now - last), cadence=every, missed=missed)
     try:
-        posted = await ctx.slack.post_message(incident.channel_id, text=text,
+        posted = await ctx.slack.post_message(incident.channel_id, text=text, metadata=metadata,
                                               blocks=blocks.reminder_prompt(text, incident_id=incident.id))
     except SlackCallFailed as exc:
         log.warning("could not post the update reminder for %s: %s", incident.reference, exc)

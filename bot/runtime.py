@@ -14,8 +14,9 @@ from bot.declare import resume_unfinished_declares
 from bot.gateway import SlackCallFailed
 from bot.publish import run_completion  # status drafts (issue 5)
 from bot.statuspage_io import check_configured as check_statuspage
+from bot.followups import reconcile_followups
+from bot.leader import Leadership, lock_for
 from bot.reminders import reconcile_reminders
-from bot.followups import reconcile_followups  # issue 6
 from bot.scheduler import start_scheduler, stop_scheduler
 from bot.server import create_web_app
 from storage.db import migrate
@@ -23,6 +24,9 @@ from storage.db import migrate
 log = logging.getLogger(__name__)
 
 RECONCILE_EVERY_SECONDS = 5.0
+LEADER_POLL_SECONDS = 2.0
+JOBS_ALIGN_SECONDS = 10.0
+RECONCILERS = (reconcile_reminders, reconcile_followups)
 
 
 class StartupError(Exception):
@@ -36,6 +40,18 @@ class Runtime:
         self.ctx = build_context(settings, config)
         self.app = build_app(self.ctx)
         self.web = create_web_app(self.ctx, self.app)
+        self.leadership = Leadership(
+            lock_for(settings.database_url), on_elected=self._lead, on_demoted=self._follow,
+            poll_seconds=LEADER_POLL_SECONDS,
+        )
+
+    async def _lead(self) -> None:
+        await start_scheduler(self.ctx, reconcile=RECONCILERS)
+        self.ctx.scheduler_leader = True
+
+    async def _follow(self) -> None:
+        self.ctx.scheduler_leader = False
+        await stop_scheduler(self.ctx)
 
     async def start(self) -> None:
         """Migrate the schema, prove the token works, start the scheduler, then finish interrupted declares."""
@@ -49,9 +65,29 @@ class Runtime:
                 "check the token and that the app is installed."
             ) from exc
         log.info("connected to Slack as %s in team %s", identity.get("user_id"), identity.get("team_id"))
-        await start_scheduler(self.ctx, reconcile=[reconcile_reminders, reconcile_followups])
+        await self.leadership.campaign_once()
+        self.ctx.spawn(self.leadership.run(), name="leader-election")
+        if self.ctx.db.is_postgres:
+            self.ctx.spawn(self._align_jobs(), name="align-scheduled-jobs")
         self.ctx.spawn(self._reconcile_declares(), name="reconcile-declares")
         self.ctx.spawn(run_completion(self.ctx), name="complete-status-publications")
+
+    async def _align_jobs(self) -> None:
+        """On the leader, keep jobs in line with changes other replicas made in the database.
+
+        Replicas that do not run the scheduler record every change (next
+        update due, escalations, follow-ups) in the database; the leader's
+        reconcilers turn those into jobs, so nothing is lost with replicas.
+        """
+        while True:
+            await asyncio.sleep(JOBS_ALIGN_SECONDS)
+            if not self.leadership.is_leader:
+                continue
+            for reconcile in RECONCILERS:
+                try:
+                    await reconcile(self.ctx)
+                except Exception:  # noqa: BLE001 - the next pass tries again
+                    log.exception("aligning scheduled jobs failed; trying again shortly")
 
     async def _reconcile_declares(self) -> None:
         """Finish interrupted declares now, then keep retrying failed ones with backoff.
@@ -69,7 +105,6 @@ class Runtime:
             await asyncio.sleep(RECONCILE_EVERY_SECONDS)
 
     async def stop(self) -> None:
-        await stop_scheduler(self.ctx)
         for task in list(self.ctx.background):
             task.cancel()
         await self.ctx.drain()

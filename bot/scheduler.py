@@ -21,6 +21,9 @@ store is a blocking engine on the database the bot's async sessions write:
 * due jobs are handed to the loop with ``run_coroutine_threadsafe``, at most
   :data:`MAX_RUNNING` at a time, so a restart with a thousand overdue jobs
   neither opens a thousand Slack connections nor drains the database pool.
+  What merely follows a job (cosmetic Slack edits, which Slack rate-limits
+  harder than new messages) runs in a second lane, :func:`after_job`, so it
+  never holds up the next due job.
 
 :func:`start_scheduler` and :func:`stop_scheduler` are the only switches, so
 that a replica can later start the scheduler only while it holds leadership.
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,6 +48,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.util import utc_timestamp_to_datetime
+from sqlalchemy import select
 
 from bot.context import BotContext
 from storage.db import create_sync_engine
@@ -53,12 +58,13 @@ log = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
 MAX_RUNNING = 16
+MAX_FOLLOWING = 8
 STOP_GRACE_SECONDS = 5.0
 
 JobFunction = Callable[..., Awaitable[None]]
 Reconcile = Callable[[BotContext], Awaitable[None]]
 
-_current: ContextVar[BotContext] = ContextVar("scheduler_job_context")
+_current: ContextVar[_LoopExecutor] = ContextVar("scheduler_job_executor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +78,17 @@ class ScheduledJob:
 class _LoopExecutor(BaseExecutor):
     """Runs coroutine jobs on the bot's loop, from whichever thread submits them, a few at a time."""
 
-    def __init__(self, ctx: BotContext, loop: asyncio.AbstractEventLoop, limit: int) -> None:
+    def __init__(self, ctx: BotContext, loop: asyncio.AbstractEventLoop, limit: int, following: int) -> None:
         super().__init__()
-        self._ctx = ctx
+        self.ctx = ctx
         self._loop = loop
         self._limit = asyncio.Semaphore(limit)
+        self._lane = asyncio.Semaphore(following)
         self._futures: set[Future[Any]] = set()
+        self._following: set[asyncio.Task[None]] = set()
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
         future = asyncio.run_coroutine_threadsafe(self._run(job, run_times), self._loop)
@@ -85,9 +96,38 @@ class _LoopExecutor(BaseExecutor):
         future.add_done_callback(partial(self._finished, job.id))
 
     async def _run(self, job: Job, run_times: list[datetime]) -> Any:
-        async with self._limit:
-            _current.set(self._ctx)
-            return await run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name)
+        self._running += 1
+        self._idle.clear()
+        try:
+            async with self._limit:
+                _current.set(self)
+                return await run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name)
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._idle.set()
+
+    def follow(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = self._loop.create_task(self._in_lane(work), name=name)
+        self._following.add(task)
+        task.add_done_callback(self._followed)
+
+    async def _in_lane(self, work: Coroutine[Any, Any, None]) -> None:
+        """Follow-up work waits while jobs are due: after a restart, every overdue prompt goes first."""
+        started = False
+        try:
+            async with self._lane:
+                await self._idle.wait()
+                started = True
+                await work
+        finally:
+            if not started:
+                work.close()
+
+    def _followed(self, task: asyncio.Task[None]) -> None:
+        self._following.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
 
     def _finished(self, job_id: str, future: Future[Any]) -> None:
         self._futures.discard(future)
@@ -98,14 +138,13 @@ class _LoopExecutor(BaseExecutor):
         else:
             self._run_job_success(job_id, future.result())
 
-    async def wait(self, timeout: float) -> None:
-        """Let running jobs finish (a prompt half-sent is worse than a slower stop)."""
-        pending = [asyncio.wrap_future(f) for f in list(self._futures)]
+    async def finish(self, timeout: float) -> None:
+        """Let running jobs and their follow-ups finish for a moment (a prompt half-sent is worse
+        than a slower stop), then cancel what is left, here on the loop that runs them."""
+        pending = [asyncio.wrap_future(f) for f in list(self._futures)] + list(self._following)
         if pending:
             await asyncio.wait(pending, timeout=timeout)
-
-    def shutdown(self, wait: bool = True) -> None:
-        for future in list(self._futures):
+        for future in [*self._futures, *self._following]:
             future.cancel()
 
 
@@ -155,7 +194,7 @@ class _Scheduler(AsyncIOScheduler):
             self.pause()
         while self._polling:
             await asyncio.sleep(0.01)
-        await executor.wait(STOP_GRACE_SECONDS)
+        await executor.finish(STOP_GRACE_SECONDS)
         self._stop_timer()
         await asyncio.get_running_loop().run_in_executor(self._io, partial(BaseScheduler.shutdown, self, False))
 
@@ -165,6 +204,7 @@ class _Running:
     ctx: BotContext
     scheduler: _Scheduler
     executor: _LoopExecutor
+    store: SQLAlchemyJobStore
     io: ThreadPoolExecutor
 
     async def call(self, function: Callable[[], Any]) -> Any:
@@ -182,7 +222,16 @@ def _store(ctx: BotContext) -> str:
 
 def job_context() -> BotContext:
     """The context of the scheduler running the current job (only valid inside a job)."""
-    return _current.get()
+    return _current.get().ctx
+
+
+def after_job(work: Coroutine[Any, Any, None], *, name: str) -> None:
+    """From inside a job: run what merely follows it in the background, a few at a time.
+
+    The job's slot frees at once for the next due job; the work is awaited
+    (briefly) when the scheduler stops, and a failure is logged.
+    """
+    _current.get().follow(work, name)
 
 
 async def start_scheduler(ctx: BotContext, *, reconcile: Sequence[Reconcile]) -> bool:
@@ -195,19 +244,24 @@ async def start_scheduler(ctx: BotContext, *, reconcile: Sequence[Reconcile]) ->
     if key in _running:
         log.warning("a scheduler already runs on this database in this process; not starting another")
         return False
+    chatty = logging.getLogger("apscheduler")
+    if chatty.level == logging.NOTSET:
+        # APScheduler logs every job added and run at INFO: thousands of lines an hour with
+        # many open incidents. Its warnings and errors still show; an operator's level wins.
+        chatty.setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
     io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobstore")
-    executor = _LoopExecutor(ctx, loop, MAX_RUNNING)
+    executor = _LoopExecutor(ctx, loop, MAX_RUNNING, MAX_FOLLOWING)
+    store = SQLAlchemyJobStore(engine=create_sync_engine(ctx.settings.database_url), tablename=JOBS_TABLE)
     scheduler = _Scheduler(
         io=io,
         event_loop=loop,
         timezone=UTC,
-        jobstores={"default": SQLAlchemyJobStore(engine=create_sync_engine(ctx.settings.database_url),
-                                                 tablename=JOBS_TABLE)},
+        jobstores={"default": store},
         executors={"default": executor},
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 4},
     )
-    running = _Running(ctx=ctx, scheduler=scheduler, executor=executor, io=io)
+    running = _Running(ctx=ctx, scheduler=scheduler, executor=executor, store=store, io=io)
     _running[key] = running
     try:
         await running.call(partial(scheduler.start, paused=True))
@@ -272,9 +326,37 @@ async def scheduled(ctx: BotContext, prefix: str) -> dict[str, ScheduledJob]:
     running = _running.get(_store(ctx))
     if running is None:
         return {}
-    jobs: list[Job] = await running.call(running.scheduler.get_jobs)
-    return {
-        job.id: ScheduledJob(run_at=job.next_run_time, args=tuple(job.args))
-        for job in jobs
-        if job.id.startswith(prefix) and job.next_run_time is not None
-    }
+    return await running.call(partial(_stored_jobs, running.store, prefix))
+
+
+async def next_runs(ctx: BotContext, prefix: str) -> dict[str, datetime]:
+    """When each stored job whose id starts with ``prefix`` runs next.
+
+    Read from the job table without unpickling the jobs, so a reconciliation
+    over ten thousand incidents stays cheap enough to run every few seconds.
+    """
+    running = _running.get(_store(ctx))
+    if running is None:
+        return {}
+    return await running.call(partial(_next_runs, running.store, prefix))
+
+
+def _ids_like(store: SQLAlchemyJobStore, prefix: str) -> Any:
+    return store.jobs_t.c.id.startswith(prefix, autoescape=True)
+
+
+def _stored_jobs(store: SQLAlchemyJobStore, prefix: str) -> dict[str, ScheduledJob]:
+    query = select(store.jobs_t.c.id).where(_ids_like(store, prefix))
+    with store.engine.connect() as connection:
+        ids = list(connection.execute(query).scalars())
+    jobs = (store.lookup_job(job_id) for job_id in ids)
+    return {job.id: ScheduledJob(run_at=job.next_run_time, args=tuple(job.args))
+            for job in jobs if job is not None and job.next_run_time is not None}
+
+
+def _next_runs(store: SQLAlchemyJobStore, prefix: str) -> dict[str, datetime]:
+    table = store.jobs_t
+    query = select(table.c.id, table.c.next_run_time).where(_ids_like(store, prefix),
+                                                            table.c.next_run_time.is_not(None))
+    with store.engine.connect() as connection:
+        return {row.id: utc_timestamp_to_datetime(row.next_run_time) for row in connection.execute(query)}

@@ -345,7 +345,9 @@ class ReminderState(SQLModel, table=True):
     fixed delay runs; ``prompt_ts`` is the prompt still waiting for an answer
     (cleared by the one answer that wins); ``unanswered`` counts prompts in a
     row nobody answered, for escalation; ``fired_steps`` names the escalation
-    matrix steps already done, so each fires once.
+    matrix steps already done, so each fires once. ``posting`` is set while a
+    prompt is being posted, so an attempt cut short between Slack accepting the
+    prompt and the bot recording it adopts that prompt instead of doubling it.
     """
 
     incident_id: int = Field(foreign_key="incident.id", primary_key=True)
@@ -355,3 +357,5 @@ class ReminderState(SQLModel, table=True):
     unanswered: int = 0
     escalated_at: datetime | None = _ts(default=None)
     fired_steps: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    prompt_rounds: int = 0
+    posting: bool = False

@@ -546,14 +546,37 @@ async def reminder_state(*, session: AsyncSession, incident_id: int) -> Reminder
     return await session.get(ReminderState, incident_id, populate_existing=True)
 
 
-async def open_reminder_states(*, session: AsyncSession) -> dict[int, ReminderState]:
-    """Reminder states of every open incident, for the start-up reconciliation."""
+@dataclass(slots=True)
+class ReminderPlan:
+    """What scheduling needs of one open incident, read as plain columns (no whole rows)."""
+
+    incident_id: int
+    severity: int
+    declared_at: datetime
+    last_update_at: datetime | None
+    next_update_due: datetime | None
+    counted_from: datetime | None
+    fired_steps: list[str]
+
+
+async def open_reminder_plans(*, session: AsyncSession) -> list[ReminderPlan]:
+    """Every open incident's reminder timing, for the reconciliation of scheduled jobs."""
     result = await session.exec(
-        select(ReminderState)
-        .join(Incident, col(Incident.id) == col(ReminderState.incident_id))
+        select(Incident.id, Incident.severity, Incident.declared_at, Incident.last_update_at,
+               Incident.next_update_due, ReminderState.counted_from, ReminderState.fired_steps)
+        .outerjoin(ReminderState, col(ReminderState.incident_id) == col(Incident.id))
         .where(col(Incident.resolved_at).is_(None))
     )
-    return {state.incident_id: state for state in result.all()}
+    return [ReminderPlan(incident_id=row[0], severity=row[1], declared_at=row[2], last_update_at=row[3],
+                         next_update_due=row[4], counted_from=row[5], fired_steps=list(row[6] or []))
+            for row in result.all() if row[0] is not None]
+
+
+async def set_next_update_due(*, session: AsyncSession, incident_id: int, at: datetime) -> None:
+    await session.exec(
+        update(Incident).where(col(Incident.id) == incident_id).values(next_update_due=at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def answer_prompt(

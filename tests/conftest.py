@@ -46,9 +46,12 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-def bot_config() -> IncidentConfig:
-    """The configuration the `bot` fixture starts with; override it in a test module."""
-    return IncidentConfig()
+def bot_config(tmp_path: Path) -> IncidentConfig:
+    """The configuration the `bot` fixture starts with; override it in a test module.
+
+    Post-mortems of resolved incidents go to the test's own directory, not the working one.
+    """
+    return IncidentConfig(postmortem_dir=tmp_path / "postmortems")
 
 
 @pytest.fixture

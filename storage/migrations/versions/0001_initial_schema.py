@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 03:04:03.345125
+Create Date: 2026-11-23 04:14:34.829876
 """
 
 from alembic import op
@@ -134,6 +134,8 @@ def upgrade() -> None:
     sa.Column('unanswered', sa.Integer(), nullable=False),
     sa.Column('escalated_at', storage.models.UTCDateTime(), nullable=True),
     sa.Column('fired_steps', sa.JSON(), nullable=False),
+    sa.Column('prompt_rounds', sa.Integer(), nullable=False),
+    sa.Column('posting', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
     sa.PrimaryKeyConstraint('incident_id')
     )
