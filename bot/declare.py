@@ -25,7 +25,7 @@ from storage.models import Incident, Role, utcnow
 log = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 99
-LEASE = timedelta(seconds=15)
+LEASE = timedelta(seconds=6)
 RETRY_FIRST = timedelta(seconds=5)
 RETRY_MAX = timedelta(minutes=10)
 
@@ -293,13 +293,7 @@ async def _post_once(
         found = await ctx.slack.find_own_message(channel, marker)
         if found is not None:
             return Posted(channel=channel, ts=found)
-    try:
-        return await ctx.slack.post_message(channel, text=text, blocks=blocks, metadata=marker)
-    except SlackCallFailed as exc:
-        if exc.error != "not_in_channel":
-            raise
-    await ctx.slack.join(channel)
-    return await ctx.slack.post_message(channel, text=text, blocks=blocks, metadata=marker)
+    return await ctx.slack.post_message(channel, text=text, blocks=blocks, metadata=marker, join=True)
 
 
 async def _record_failure(ctx: BotContext, incident: Incident, exc: SlackCallFailed) -> None:

@@ -194,7 +194,24 @@ class SlackGateway:
     # -- messages -----------------------------------------------------------
     async def post_message(
         self, channel: str, *, text: str, blocks: Blocks | None = None, thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None, join: bool = False,
+    ) -> Posted:
+        """Post a message; with ``join``, a public channel the bot is not in is joined first.
+
+        Joining on demand is for the channels an operator configures
+        (announcements, status): naming one should be enough to make it work.
+        """
+        try:
+            return await self._post(channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata)
+        except SlackCallFailed as exc:
+            if not join or exc.error != "not_in_channel":
+                raise
+        await self.join(channel)
+        return await self._post(channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata)
+
+    async def _post(
+        self, channel: str, *, text: str, blocks: Blocks | None, thread_ts: str | None,
+        metadata: dict[str, Any] | None,
     ) -> Posted:
         data = await self._call(
             "chat.postMessage",

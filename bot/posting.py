@@ -41,13 +41,7 @@ async def tell_announcements(ctx: BotContext, text: str) -> str | None:
     """
     try:
         channel = await ctx.slack.resolve_channel(ctx.config.announcements_channel)
-        try:
-            await ctx.slack.post_message(channel, text=text, blocks=blocks.message(text))
-        except SlackCallFailed as exc:
-            if exc.error != "not_in_channel":
-                raise
-            await ctx.slack.join(channel)
-            await ctx.slack.post_message(channel, text=text, blocks=blocks.message(text))
+        await ctx.slack.post_message(channel, text=text, blocks=blocks.message(text), join=True)
     except SlackCallFailed as exc:
         if exc.error not in _ANNOUNCEMENTS_UNAVAILABLE:
             raise

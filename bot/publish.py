@@ -92,13 +92,7 @@ async def _post_to_status_channel(ctx: BotContext, draft: StatusDraft, incident:
 async def _post_joining(ctx: BotContext, channel: str, draft: StatusDraft, incident: Incident,
                         marker: dict[str, Any]) -> Posted:
     text, blocks = draft_texts.status_post(ctx, incident, draft)
-    try:
-        return await ctx.slack.post_message(channel, text=text, blocks=blocks, metadata=marker)
-    except SlackCallFailed as exc:
-        if exc.error != "not_in_channel":
-            raise
-    await ctx.slack.join(channel)
-    return await ctx.slack.post_message(channel, text=text, blocks=blocks, metadata=marker)
+    return await ctx.slack.post_message(channel, text=text, blocks=blocks, metadata=marker, join=True)
 
 
 async def sync_external(ctx: BotContext, incident_id: int) -> None:

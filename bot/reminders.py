@@ -168,39 +168,57 @@ async def reconcile_reminders(ctx: BotContext) -> None:
 
     Runs at start-up before the scheduler takes jobs (and may run again on a
     leader to pick up what other replicas recorded). Jobs that already match
-    are left alone and nothing is unpickled, so a pass over ten thousand open
-    incidents is a few cheap reads. The jobs are listed before the incidents,
-    so a job armed meanwhile for a new incident is never taken for a stale one.
+    are left alone and nothing is unpickled: a pass over ten thousand open
+    incidents is a few narrow reads, and the escalation matrix is read only
+    when one is configured. The jobs are listed before the incidents, so a job
+    armed meanwhile for a new incident is never taken for a stale one.
     """
     reminders = await next_runs(ctx, REMINDER)
     escalations = await next_runs(ctx, ESCALATION)
+    with_matrix = any(ctx.config.policy(severity).escalation for severity in range(1, 5))
     async with ctx.db.session() as session:
-        plans = await queries.open_reminder_plans(session=session)
-        for plan in plans:
-            if plan.next_update_due is None:
-                base = plan.counted_from or plan.last_update_at or plan.declared_at
-                plan.next_update_due = base + ctx.config.policy(plan.severity).update_every
-                await queries.set_next_update_due(session=session, incident_id=plan.incident_id,
-                                                  at=plan.next_update_due)
+        dues = await queries.open_update_dues(session=session)
+        plans = await queries.open_escalation_plans(session=session) if with_matrix else []
     armed = 0
+    stale: list[str] = []
+    for incident_id, due in dues.items():
+        existing = reminders.pop(f"{REMINDER}{incident_id}", None)
+        if due is None:
+            async with ctx.incident_locks[incident_id]:
+                due = await _first_due(ctx, incident_id)
+        if due is None:
+            stale += [f"{REMINDER}{incident_id}"] if existing is not None else []  # closed meanwhile
+        elif _differs(existing, due):
+            await arm(ctx, incident_id, due)
+            armed += 1
     for plan in plans:
-        assert plan.next_update_due is not None
-        if _differs(reminders.pop(f"{REMINDER}{plan.incident_id}", None), plan.next_update_due):
-            await arm(ctx, plan.incident_id, plan.next_update_due)
-            armed += 1
+        key = f"{ESCALATION}{plan.incident_id}"
+        existing = escalations.pop(key, None)
         step_at = next_step_at(ctx, severity=plan.severity, declared_at=plan.declared_at, fired=plan.fired_steps)
-        existing = escalations.pop(f"{ESCALATION}{plan.incident_id}", None)
-        if step_at is None and existing is not None:
-            await unschedule(ctx, f"{ESCALATION}{plan.incident_id}")
-        elif step_at is not None and _differs(existing, step_at):
-            await schedule(ctx, f"{ESCALATION}{plan.incident_id}", escalate, step_at, plan.incident_id)
+        if step_at is None:
+            stale += [key] if existing is not None else []  # every step done
+        elif _differs(existing, step_at):
+            await schedule(ctx, key, escalate, step_at, plan.incident_id)
             armed += 1
-    for job_id in [*reminders, *escalations]:
+    stale += [*reminders, *escalations]  # jobs of incidents no longer open
+    for job_id in stale:
         await unschedule(ctx, job_id)
-    removed = len(reminders) + len(escalations)
-    log.log(logging.INFO if armed or removed else logging.DEBUG,
+    log.log(logging.INFO if armed or stale else logging.DEBUG,
             "reminders reconciled: %d open incidents, %d jobs armed, %d stale jobs removed",
-            len(plans), armed, removed)
+            len(dues), armed, len(stale))
+
+
+async def _first_due(ctx: BotContext, incident_id: int) -> datetime | None:
+    """Give an open incident without a due time one: a cadence after the last update, prompt or declaration."""
+    async with ctx.db.session() as session:
+        incident = await queries.get_incident(session=session, incident_id=incident_id)
+        state = await queries.reminder_state(session=session, incident_id=incident_id)
+        if incident is None or state is None or not incident.is_open:
+            return None
+        if incident.next_update_due is None:
+            incident.next_update_due = state.counted_from + cadence(ctx, incident)
+            session.add(incident)
+        return incident.next_update_due
 
 
 def _differs(run_at: datetime | None, at: datetime) -> bool:

@@ -144,8 +144,10 @@ class _LoopExecutor(BaseExecutor):
         pending = [asyncio.wrap_future(f) for f in list(self._futures)] + list(self._following)
         if pending:
             await asyncio.wait(pending, timeout=timeout)
-        for future in [*self._futures, *self._following]:
+        for future in list(self._futures):
             future.cancel()
+        for task in list(self._following):
+            task.cancel()
 
 
 class _Scheduler(AsyncIOScheduler):

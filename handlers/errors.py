@@ -44,7 +44,9 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             text = messages.error(ctx, error.message)
         elif isinstance(error, SlackCallFailed):
             log.warning("Slack call failed: %s", error)
-            text = messages.error(ctx, f"Slack refused the request ({error.method}: {error.error}). Nothing was changed; try again.")
+            text = messages.error(
+                ctx, f"Slack refused a call ({error.method}: {error.error}). Try again; if it keeps failing, "
+                "tell an operator.")
         else:
             log.exception("unhandled error in a Slack listener", exc_info=error)
             text = messages.error(ctx, "Something went wrong on our side; it has been logged. Try again.")

@@ -546,37 +546,33 @@ async def reminder_state(*, session: AsyncSession, incident_id: int) -> Reminder
     return await session.get(ReminderState, incident_id, populate_existing=True)
 
 
-@dataclass(slots=True)
-class ReminderPlan:
-    """What scheduling needs of one open incident, read as plain columns (no whole rows)."""
+async def open_update_dues(*, session: AsyncSession) -> dict[int, datetime | None]:
+    """When each open incident's next update is due: two columns, cheap even for thousands."""
+    result = await session.exec(
+        select(Incident.id, Incident.next_update_due).where(col(Incident.resolved_at).is_(None))
+    )
+    return {incident_id: due for incident_id, due in result.all() if incident_id is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationPlan:
+    """What the escalation matrix needs of one open incident, read as plain columns."""
 
     incident_id: int
     severity: int
     declared_at: datetime
-    last_update_at: datetime | None
-    next_update_due: datetime | None
-    counted_from: datetime | None
     fired_steps: list[str]
 
 
-async def open_reminder_plans(*, session: AsyncSession) -> list[ReminderPlan]:
-    """Every open incident's reminder timing, for the reconciliation of scheduled jobs."""
+async def open_escalation_plans(*, session: AsyncSession) -> list[EscalationPlan]:
+    """Every open incident's severity, declaration time and escalation steps already fired."""
     result = await session.exec(
-        select(Incident.id, Incident.severity, Incident.declared_at, Incident.last_update_at,
-               Incident.next_update_due, ReminderState.counted_from, ReminderState.fired_steps)
+        select(Incident.id, Incident.severity, Incident.declared_at, ReminderState.fired_steps)
         .outerjoin(ReminderState, col(ReminderState.incident_id) == col(Incident.id))
         .where(col(Incident.resolved_at).is_(None))
     )
-    return [ReminderPlan(incident_id=row[0], severity=row[1], declared_at=row[2], last_update_at=row[3],
-                         next_update_due=row[4], counted_from=row[5], fired_steps=list(row[6] or []))
+    return [EscalationPlan(incident_id=row[0], severity=row[1], declared_at=row[2], fired_steps=list(row[3] or []))
             for row in result.all() if row[0] is not None]
-
-
-async def set_next_update_due(*, session: AsyncSession, incident_id: int, at: datetime) -> None:
-    await session.exec(
-        update(Incident).where(col(Incident.id) == incident_id).values(next_update_due=at)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def answer_prompt(

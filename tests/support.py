@@ -110,10 +110,6 @@ class RunningBot:
                 raise AssertionError("condition not met in time")
             await asyncio.sleep(0.02)
 
-    async def settle(self) -> None:
-        """Wait until the bot has no background work left."""
-        await self.ctx.drain()
-
     async def declare(
         self,
         title: str = "Checkout API returning 500s",

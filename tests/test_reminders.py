@@ -16,6 +16,7 @@ from sqlalchemy import text
 from bot.config import IncidentConfig
 from bot.ids import Action, Callback
 from bot.phases import change_phase
+from bot.scheduler import scheduled
 from storage import queries
 from storage.db import Database, create_sync_engine
 from storage.models import Incident, Phase, Role, utcnow
@@ -276,13 +277,15 @@ async def test_a_severity_change_replans_the_next_prompt(make_bot: Callable[...,
 async def test_start_up_arms_missing_jobs_and_drops_those_of_resolved_incidents(
     make_bot: Callable[..., Any], database_url: str
 ) -> None:
-    first: RunningBot = await make_bot(config(SEV_2={"update_every": "30m"}))
+    policy = config(SEV_2={"update_every": "30m", "escalation": [{"after": "45m", "notify": [BOB]}]})
+    first: RunningBot = await make_bot(policy)
     kept = await first.declare("Checkout down", severity=2)
     closed = await first.declare("Search slow", severity=2)
     await stop_bot(first)
     engine = create_sync_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(text("DELETE FROM apscheduler_jobs WHERE id = :id"), {"id": f"reminder:{kept.id}"})
+        connection.execute(text("DELETE FROM apscheduler_jobs WHERE id IN (:reminder, :escalation)"),
+                           {"reminder": f"reminder:{kept.id}", "escalation": f"escalation:{kept.id}"})
     engine.dispose()
     async with first.ctx.db.session() as session:
         stored = await queries.get_incident(session=session, incident_id=closed.id)
@@ -291,11 +294,14 @@ async def test_start_up_arms_missing_jobs_and_drops_those_of_resolved_incidents(
         session.add(stored)
     await first.ctx.db.dispose()
 
-    second: RunningBot = await make_bot(config(SEV_2={"update_every": "30m"}))
+    second: RunningBot = await make_bot(policy)
     job = await reminder_job(second, kept.id)
     assert job is not None and kept.next_update_due is not None
     assert abs((job.run_at - kept.next_update_due).total_seconds()) < 1
     assert await reminder_job(second, closed.id) is None
+    escalations = await scheduled(second.ctx, "escalation:")
+    assert set(escalations) == {f"escalation:{kept.id}"}
+    assert escalations[f"escalation:{kept.id}"].run_at == kept.declared_at + timedelta(minutes=45)
 
 
 async def test_a_reminder_due_while_stopped_is_sent_once_at_start_then_a_cadence_later(
