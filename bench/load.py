@@ -73,12 +73,16 @@ async def ack_latency(slack: FakeSlack, bot: BotProcess, rounds: int, concurrenc
                                       message_ts=found[0].summary_ts)
 
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    kinds = ["list", "help", "declare", "button"]
     statuses: dict[int, int] = {}
 
     async def timed(i: int) -> None:
         started = time.perf_counter()
         response = await one(i)
-        latencies.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        latencies.append(elapsed)
+        by_kind.setdefault(kinds[i % 4], []).append(elapsed)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
     for _ in range(rounds):
@@ -88,6 +92,8 @@ async def ack_latency(slack: FakeSlack, bot: BotProcess, rounds: int, concurrenc
     print(f"ack latency over {len(latencies)} requests ({concurrency} concurrent, Slack answering after 1 s):")
     print(f"  p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
           f"max {max(latencies) * 1000:.1f} ms, mean {statistics.mean(latencies) * 1000:.1f} ms; statuses {statuses}")
+    for kind, values in by_kind.items():
+        print(f"  {kind:8} p50 {percentile(values, 0.5) * 1000:.1f} ms, p99 {percentile(values, 0.99) * 1000:.1f} ms")
 
 
 async def declare_storm(slack: FakeSlack, bot: BotProcess, count: int, within: float) -> None:
