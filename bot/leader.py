@@ -24,8 +24,9 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
-# An arbitrary, fixed 64-bit key naming "the incident-bot scheduler" among advisory locks.
-ADVISORY_LOCK_KEY = 0x1_1C1D_E7B0
+# An arbitrary, fixed 32-bit class naming "the incident-bot scheduler" among advisory locks;
+# the second half of the key names the database and schema.
+ADVISORY_LOCK_CLASS = 0x1C1DE7B0
 
 
 class Lock(Protocol):
@@ -48,7 +49,11 @@ class PostgresAdvisoryLock:
         try:
             if self._connection is None or self._connection.closed:
                 self._connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
-            cursor = await self._connection.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+            # One lock per database and schema, so deployments sharing a server never block each other.
+            cursor = await self._connection.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(current_database() || '.' || current_schema()))",
+                (ADVISORY_LOCK_CLASS,),
+            )
             row = await cursor.fetchone()
         except psycopg.Error as exc:
             log.warning("leader election: database unreachable (%s)", exc)

@@ -12,8 +12,9 @@ from jsonschema.validators import validator_for
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "manifest.yml"
-# shared/ sits beside the repository checkout (here and in CI).
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "slack" / "manifest.schema.1.0.0.json"
+# Slack's published schema lives in the team's shared/ folder, beside the repository checkout.
+_CANDIDATES = [Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")]
+SCHEMA = next((c for c in _CANDIDATES if c.is_dir()), _CANDIDATES[0]) / "slack" / "manifest.schema.1.0.0.json"
 EVENTS_URL = "https://example.com/slack/events"
 
 LEAST_BOT_SCOPES = {
