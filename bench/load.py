@@ -19,18 +19,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from sqlmodel import select
 
 from bot.ids import Action, Callback
-from storage.db import Database
-from storage.models import Incident
-from tests.processes import BotProcess
+from tests.processes import BotProcess, stored_incidents
 from tests.slack_stub.requests import SignedRequests
 from tests.slack_stub.server import FakeSlack
 from tests.support import ALICE, SIGNING_SECRET, declare_values, populate_workspace
@@ -41,22 +37,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def incidents(database_url: str) -> list[Incident]:
-    db = Database(database_url)
-    try:
-        async with db.session() as session:
-            return list((await session.exec(select(Incident))).all())
-    finally:
-        await db.dispose()
-
-
 async def ack_latency(slack: FakeSlack, bot: BotProcess, rounds: int, concurrency: int) -> None:
     requests = SignedRequests(bot_url=bot.url, signing_secret=SIGNING_SECRET, slack=slack)
     general = slack.channel_by_name("general").id  # type: ignore[union-attr]
     # One incident to press buttons and run channel commands in.
     values = declare_values(title="Load target", severity=3, commander=ALICE)
     await requests.view_submission(callback_id=Callback.DECLARE, user_id=ALICE, values=values, view_id="VLOAD")
-    while not (found := [i for i in await incidents(bot.env["DATABASE_URL"]) if i.declarer_told]):
+    while not (found := [i for i in await stored_incidents(bot.env["DATABASE_URL"]) if i.declarer_told]):
         await asyncio.sleep(0.2)
     channel = found[0].channel_id
     assert channel is not None
@@ -100,7 +87,7 @@ async def declare_storm(slack: FakeSlack, bot: BotProcess, count: int, within: f
     slack.set_latency(0)
     slack.rate_limit("conversations.create", per_minute=20)
     requests = SignedRequests(bot_url=bot.url, signing_secret=SIGNING_SECRET, slack=slack)
-    before = {i.id for i in await incidents(bot.env["DATABASE_URL"])}
+    before = {i.id for i in await stored_incidents(bot.env["DATABASE_URL"])}
     started = time.monotonic()
     for n in range(count):
         values = declare_values(title=f"Storm {n}", severity=2, commander=ALICE)
@@ -109,7 +96,7 @@ async def declare_storm(slack: FakeSlack, bot: BotProcess, count: int, within: f
         await asyncio.sleep(within / count)
     submitted = time.monotonic() - started
     while True:
-        ours = [i for i in await incidents(bot.env["DATABASE_URL"]) if i.id not in before]
+        ours = [i for i in await stored_incidents(bot.env["DATABASE_URL"]) if i.id not in before]
         done = [i for i in ours if i.declarer_told]
         if len(done) == count:
             break

@@ -6,40 +6,35 @@ in one place.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Integer, case, cast, func, literal, or_, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Incident, ProcessedDelivery, Role, RoleAssignment, TimelineEvent, utcnow
-
-# -- status drafts (issue 5) imports --
-from sqlalchemy import update as sql_update
-
-from storage.models import DraftState, ExternalState, ExternalStatusIncident, StatusDraft
-
-# -- working an incident (issue 3) imports --
-from datetime import date
-
-from storage.models import ActionItem
-
-# -- resolve and response metrics (issue 6) imports --
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import timedelta
-
-from sqlalchemy import Integer, case, cast, literal, update
-from sqlalchemy.engine import CursorResult
-
 from storage.elapsed import seconds_between
-from storage.models import Phase, UTCDateTime
-
-# -- update reminders and status updates (issue 4) imports --
-from storage.models import IncidentUpdate, ReminderState
+from storage.models import (
+    ActionItem,
+    DraftState,
+    ExternalState,
+    ExternalStatusIncident,
+    Incident,
+    IncidentUpdate,
+    Phase,
+    ProcessedDelivery,
+    ReminderState,
+    Role,
+    RoleAssignment,
+    StatusDraft,
+    TimelineEvent,
+    UTCDateTime,
+    utcnow,
+)
 
 
 async def get_incident(*, session: AsyncSession, incident_id: int) -> Incident | None:
@@ -667,7 +662,7 @@ async def decide_draft(
     if state == DraftState.APPROVED:
         values.update(published_at=at, external_state=external)
     result = await session.execute(
-        sql_update(StatusDraft)
+        update(StatusDraft)
         .where(col(StatusDraft.id) == draft_id, col(StatusDraft.state) == DraftState.PENDING)
         .values(**values)
         .execution_options(synchronize_session=False)
@@ -678,7 +673,7 @@ async def decide_draft(
 async def edit_draft_text(*, session: AsyncSession, draft_id: int, text: str, actor: str, at: datetime) -> bool:
     """Replace a pending draft's text; False when it was decided meanwhile."""
     result = await session.execute(
-        sql_update(StatusDraft)
+        update(StatusDraft)
         .where(col(StatusDraft.id) == draft_id, col(StatusDraft.state) == DraftState.PENDING)
         .values(text=text, edited_by=actor, edited_at=at)
         .execution_options(synchronize_session=False)
@@ -713,7 +708,7 @@ async def claim_draft(
     Not re-entrant, on purpose: two tasks of one process must not work on one draft either.
     """
     result = await session.execute(
-        sql_update(StatusDraft)
+        update(StatusDraft)
         .where(
             col(StatusDraft.id) == draft_id,
             col(StatusDraft.state) == state,
@@ -728,7 +723,7 @@ async def claim_draft(
 async def mark_published(*, session: AsyncSession, draft_id: int) -> bool:
     """An approved draft has reached every destination it will reach."""
     result = await session.execute(
-        sql_update(StatusDraft)
+        update(StatusDraft)
         .where(col(StatusDraft.id) == draft_id, col(StatusDraft.state) == DraftState.APPROVED)
         .values(state=DraftState.PUBLISHED)
         .execution_options(synchronize_session=False)
@@ -738,7 +733,7 @@ async def mark_published(*, session: AsyncSession, draft_id: int) -> bool:
 
 async def release_draft(*, session: AsyncSession, draft_id: int, owner: str) -> None:
     await session.execute(
-        sql_update(StatusDraft)
+        update(StatusDraft)
         .where(col(StatusDraft.id) == draft_id, col(StatusDraft.lease_owner) == owner)
         .values(lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)
@@ -801,7 +796,7 @@ async def retry_failed_external(*, session: AsyncSession, incident_id: int) -> i
         .scalar_subquery()
     )
     result = await session.execute(
-        sql_update(StatusDraft)
+        update(StatusDraft)
         .where(col(StatusDraft.incident_id) == incident_id, col(StatusDraft.external_state) == ExternalState.FAILED,
                col(StatusDraft.id) > newest_done)
         .values(external_state=ExternalState.PENDING, external_error=None)
@@ -820,7 +815,7 @@ async def claim_external(*, session: AsyncSession, incident_id: int, owner: str,
         except IntegrityError:
             pass
     result = await session.execute(
-        sql_update(ExternalStatusIncident)
+        update(ExternalStatusIncident)
         .where(
             col(ExternalStatusIncident.incident_id) == incident_id,
             or_(col(ExternalStatusIncident.lease_until).is_(None), col(ExternalStatusIncident.lease_until) < now),
@@ -835,7 +830,7 @@ async def claim_external(*, session: AsyncSession, incident_id: int, owner: str,
 
 async def renew_external(*, session: AsyncSession, incident_id: int, owner: str, until: datetime) -> None:
     await session.execute(
-        sql_update(ExternalStatusIncident)
+        update(ExternalStatusIncident)
         .where(col(ExternalStatusIncident.incident_id) == incident_id,
                col(ExternalStatusIncident.lease_owner) == owner)
         .values(lease_until=until)
@@ -845,7 +840,7 @@ async def renew_external(*, session: AsyncSession, incident_id: int, owner: str,
 
 async def release_external(*, session: AsyncSession, incident_id: int, owner: str) -> None:
     await session.execute(
-        sql_update(ExternalStatusIncident)
+        update(ExternalStatusIncident)
         .where(col(ExternalStatusIncident.incident_id) == incident_id,
                col(ExternalStatusIncident.lease_owner) == owner)
         .values(lease_owner=None, lease_until=None)

@@ -10,8 +10,21 @@ import sys
 from pathlib import Path
 
 import httpx
+from sqlmodel import select
 
+from storage.db import Database
+from storage.models import Incident
 from tests.support import BOT_TOKEN, SIGNING_SECRET, free_port
+
+
+async def stored_incidents(database_url: str) -> list[Incident]:
+    """Every incident in a database that another process is writing."""
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            return list((await session.exec(select(Incident))).all())
+    finally:
+        await db.dispose()
 
 
 class BotProcess:

@@ -11,8 +11,7 @@ import pytest
 from bot.ids import Callback
 from storage.db import Database
 from storage import queries
-from storage.models import Incident
-from tests.processes import BotProcess
+from tests.processes import BotProcess, stored_incidents
 from tests.slack_stub.requests import SignedRequests
 from tests.slack_stub.server import FakeSlack
 from tests.support import ALICE, BOB, SIGNING_SECRET, declare_values
@@ -20,17 +19,6 @@ from tests.support import ALICE, BOB, SIGNING_SECRET, declare_values
 pytestmark = pytest.mark.asyncio
 
 HOLD = 60.0  # seconds Slack "takes" to answer the held call: the bot is killed meanwhile
-
-
-async def stored(database_url: str) -> list[Incident]:
-    from sqlmodel import select
-
-    db = Database(database_url)
-    try:
-        async with db.session() as session:
-            return list((await session.exec(select(Incident))).all())
-    finally:
-        await db.dispose()
 
 
 @pytest.mark.parametrize(
@@ -59,14 +47,14 @@ async def test_killed_mid_declare_is_finished_at_start_up_without_duplicates(
     await slack.wait_for(method, count=after_calls + 1, timeout=15)
     first.kill()
     await requests.aclose()
-    assert len(await stored(database_url)) == 1, "the incident was stored before the ack"
+    assert len(await stored_incidents(database_url)) == 1, "the incident was stored before the ack"
 
     slack.set_latency(0, method)
     second = BotProcess(api_url=slack.api_url, database_url=database_url, log_path=tmp_path / "bot.log")
     await second.start()
     try:
         async def finished() -> bool:
-            incidents = await stored(database_url)
+            incidents = await stored_incidents(database_url)
             return bool(incidents) and incidents[0].declarer_told
 
         deadline = 20.0
@@ -77,7 +65,7 @@ async def test_killed_mid_declare_is_finished_at_start_up_without_duplicates(
     finally:
         second.stop()
 
-    (incident,) = await stored(database_url)
+    (incident,) = await stored_incidents(database_url)
     ours = [c for c in slack.channels.values() if "primary-database-down" in c.name]
     assert len(ours) == 1, [c.name for c in ours]
     channel = ours[0]
