@@ -8,7 +8,9 @@ Run from the repository root:
 
 Part 1 starts the real bot (`incident-bot serve`, its own process) against the local Slack
 stand-in answering every Web API call after 1 s, then sends rounds of 200 concurrent signed
-requests (slash commands and button presses) and reports ack latency p50/p99.
+requests (slash commands and button presses) from a client in a third process
+(`bench.burst`) and reports ack latency p50/p99. It then checks that every one of those
+requests was also worked on: each modal opened, each answer sent.
 
 Part 2 rate-limits `conversations.create` to Slack's tier 2 (20 per minute), submits 100
 declare modals within 10 s, and waits until every incident has finished its declare; it
@@ -19,17 +21,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-
 from bot.ids import Action, Callback
 from tests.processes import BotProcess, stored_incidents
-from tests.slack_stub.requests import SignedRequests
+from tests.slack_stub.requests import Prepared, SignedRequests
 from tests.slack_stub.server import FakeSlack
 from tests.support import ALICE, SIGNING_SECRET, declare_values, populate_workspace
+
+
+KINDS = ("list", "help", "declare", "button")
+"""The request mix, round-robin: two commands answered at the response_url, one that opens
+a modal, and the summary's *Post update* button, which opens one too."""
+ROUND_GAP_SECONDS = 2.5
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -47,40 +56,61 @@ async def ack_latency(slack: FakeSlack, bot: BotProcess, rounds: int, concurrenc
         await asyncio.sleep(0.2)
     channel = found[0].channel_id
     assert channel is not None
+    await requests.aclose()
 
-    def one(i: int):  # noqa: ANN202 - a coroutine factory
-        kind = i % 4
-        if kind == 0:
-            return requests.command("list", user_id=ALICE, channel_id=general)
-        if kind == 1:
-            return requests.command("help", user_id=ALICE, channel_id=general)
-        if kind == 2:
-            return requests.command(f"declare Load {i}", user_id=ALICE, channel_id=general)
-        return requests.block_actions(user_id=ALICE, action_id=Action.POST_UPDATE, channel_id=channel,
-                                      message_ts=found[0].summary_ts)
+    def one(i: int) -> Prepared:
+        kind = KINDS[i % len(KINDS)]
+        if kind == "button":
+            return requests.prepare_block_actions(user_id=ALICE, action_id=Action.POST_UPDATE, channel_id=channel,
+                                                  message_ts=found[0].summary_ts)
+        text = f"declare Load {i}" if kind == "declare" else kind
+        return requests.prepare_command(text, user_id=ALICE, channel_id=general)
 
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
-    kinds = ["list", "help", "declare", "button"]
     statuses: dict[int, int] = {}
-
-    async def timed(i: int) -> None:
-        started = time.perf_counter()
-        response = await one(i)
-        elapsed = time.perf_counter() - started
-        latencies.append(elapsed)
-        by_kind.setdefault(kinds[i % 4], []).append(elapsed)
-        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-
     for _ in range(rounds):
-        await asyncio.gather(*(timed(i) for i in range(concurrency)))
-        await asyncio.sleep(1.5)
-    await requests.aclose()
+        prepared = [one(i) for i in range(concurrency)]
+        results = await fire(bot, prepared)
+        for i, (elapsed, status) in enumerate(results):
+            latencies.append(elapsed)
+            by_kind.setdefault(KINDS[i % len(KINDS)], []).append(elapsed)
+            statuses[status] = statuses.get(status, 0) + 1
+        await asyncio.sleep(ROUND_GAP_SECONDS)  # the round's work (Slack answering after 1 s) finishes
     print(f"ack latency over {len(latencies)} requests ({concurrency} concurrent, Slack answering after 1 s):")
     print(f"  p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
           f"max {max(latencies) * 1000:.1f} ms, mean {statistics.mean(latencies) * 1000:.1f} ms; statuses {statuses}")
     for kind, values in by_kind.items():
         print(f"  {kind:8} p50 {percentile(values, 0.5) * 1000:.1f} ms, p99 {percentile(values, 0.99) * 1000:.1f} ms")
+    await confirm_work_done(slack, rounds * concurrency)
+
+
+async def fire(bot: BotProcess, prepared: list[Prepared]) -> list[tuple[float, int]]:
+    """One burst from `bench.burst` in its own process; its (latency, status) per request."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.burst", "127.0.0.1", str(bot.port),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )
+    payload = json.dumps([{"body": p.body.decode(), "headers": p.headers} for p in prepared]).encode()
+    out, _ = await process.communicate(payload)
+    if process.returncode != 0:
+        raise SystemExit(f"the burst client failed with exit code {process.returncode}")
+    return [(float(elapsed), int(status)) for elapsed, status in json.loads(out)]
+
+
+async def confirm_work_done(slack: FakeSlack, sent: int) -> None:
+    """Acks are only half the story: every command and press must also have been worked on."""
+    per_kind = sent // len(KINDS)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        opened = len([call for call in slack.calls_to("views.open") if call.response.get("ok")])
+        answered = sum(len(slack.responses_to(url)) for url in slack.workspace.response_urls)
+        if opened >= 2 * per_kind and answered >= 2 * per_kind:
+            print(f"  work after the acks: {opened} modals opened, {answered} answers sent; none lost")
+            return
+        await asyncio.sleep(0.5)
+    raise SystemExit(f"work lost after the acks: {opened} modals opened and {answered} answers sent "
+                     f"for {2 * per_kind} each")
 
 
 async def declare_storm(slack: FakeSlack, bot: BotProcess, count: int, within: float) -> None:

@@ -26,11 +26,17 @@ def build_context(settings: Settings, config: IncidentConfig) -> BotContext:
     )
 
 
-def build_app(ctx: BotContext) -> AsyncApp:
-    """The Bolt app, sharing the gateway's client.
+def build_app(ctx: BotContext, *, acked: bool = False) -> AsyncApp:
+    """A Bolt app with every listener, sharing the gateway's client.
 
     Authorization answers from the identity that start-up already proved with
     auth.test, so no request ever waits on a Web API call before its ack.
+
+    ``acked=True`` builds the worker app for requests the intake has already
+    verified and acknowledged (:mod:`bot.intake`): it runs each listener to the
+    end before returning, so a graceful stop can wait for the work, and it does
+    not verify signatures a second time. The other app answers Slack itself
+    and returns as soon as a listener acks.
     """
     token = ctx.settings.slack_bot_token.get_secret_value()
 
@@ -45,7 +51,8 @@ def build_app(ctx: BotContext) -> AsyncApp:
         client=ctx.slack.client,
         authorize=authorize,
         signing_secret=ctx.settings.slack_signing_secret.get_secret_value(),
-        process_before_response=False,
+        process_before_response=acked,
+        request_verification_enabled=not acked,
         logger=logging.getLogger("slack_bolt"),
     )
     register_all(app, ctx)

@@ -12,6 +12,7 @@ from bot.app import build_app, build_context
 from bot.config import IncidentConfig, Settings
 from bot.declare import resume_unfinished_declares
 from bot.gateway import SlackCallFailed
+from bot.intake import Intake
 from bot.publish import run_completion  # status drafts (issue 5)
 from bot.statuspage_io import check_configured as check_statuspage
 from bot.followups import reconcile_followups
@@ -34,12 +35,14 @@ class StartupError(Exception):
 
 
 class Runtime:
-    """One running bot: its context, Bolt app and ASGI app."""
+    """One running bot: its context, Bolt apps, intake and ASGI app."""
 
     def __init__(self, settings: Settings, config: IncidentConfig) -> None:
         self.ctx = build_context(settings, config)
         self.app = build_app(self.ctx)
-        self.web = create_web_app(self.ctx, self.app)
+        self.intake = Intake(build_app(self.ctx, acked=True),
+                             signing_secret=settings.slack_signing_secret.get_secret_value())
+        self.web = create_web_app(self.ctx, self.app, self.intake)
         self.leadership = Leadership(
             lock_for(settings.database_url), on_elected=self._lead, on_demoted=self._follow,
             poll_seconds=LEADER_POLL_SECONDS,
@@ -71,6 +74,7 @@ class Runtime:
             self.ctx.spawn(self._align_jobs(), name="align-scheduled-jobs")
         self.ctx.spawn(self._reconcile_declares(), name="reconcile-declares")
         self.ctx.spawn(run_completion(self.ctx), name="complete-status-publications")
+        self.intake.start()
 
     async def _align_jobs(self) -> None:
         """On the leader, keep jobs in line with changes other replicas made in the database.
@@ -105,6 +109,8 @@ class Runtime:
             await asyncio.sleep(RECONCILE_EVERY_SECONDS)
 
     async def stop(self) -> None:
+        """Finish the Slack requests already acknowledged, then stop background work."""
+        await self.intake.drain()
         for task in list(self.ctx.background):
             task.cancel()
         await self.ctx.drain()
@@ -119,7 +125,7 @@ class Runtime:
             await self.stop()
 
     def http_server(self, *, host: str, port: int) -> uvicorn.Server:
-        return uvicorn.Server(uvicorn.Config(self.web, host=host, port=port, lifespan="off",
+        return uvicorn.Server(uvicorn.Config(self.web, host=host, port=port, lifespan="off", http="httptools",
                                              log_level="info", access_log=False))
 
     async def serve_socket_mode(self, *, host: str, port: int) -> None:

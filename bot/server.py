@@ -1,13 +1,14 @@
 """The HTTP side: Slack's request URL, health, metrics.
 
-Starlette serves ``POST /slack/events`` through Bolt's own adapter (which
-verifies signatures and acks within Slack's deadline) next to the endpoints
-operators and load balancers use.
+Starlette serves ``POST /slack/events`` next to the endpoints operators and
+load balancers use. Requests whose ack says only "received" are verified and
+acked at once and worked on afterwards (:mod:`bot.intake`); the rest go
+through Bolt, which verifies them and answers with what the listener acked.
 """
 
 from __future__ import annotations
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,16 +17,23 @@ from starlette.routing import Route
 
 from bot import status_page
 from bot.context import BotContext
+from bot.intake import Intake, acks_early
 from bot.metrics import CONTENT_TYPE, Metrics
 
 
-def create_web_app(ctx: BotContext, app: AsyncApp) -> Starlette:
+def create_web_app(ctx: BotContext, app: AsyncApp, intake: Intake) -> Starlette:
     """The ASGI app; start-up and shutdown are the Runtime's job, not a lifespan's."""
-    slack_handler = AsyncSlackRequestHandler(app)
     metrics = Metrics()
 
     async def slack_events(request: Request) -> Response:
-        return await slack_handler.handle(request)
+        body = await request.body()
+        bolt_request = to_async_bolt_request(request, body)
+        if not acks_early(bolt_request):
+            return to_starlette_response(await app.async_dispatch(bolt_request))
+        if not intake.verified(body, request.headers):
+            return Response(status_code=401)
+        intake.accept(bolt_request)
+        return Response(status_code=200)
 
     async def healthz(_: Request) -> Response:
         if await ctx.db.ping():

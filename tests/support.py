@@ -97,6 +97,18 @@ class RunningBot:
         assert incident is not None
         return incident
 
+    async def command_reply(self, text: str, *, user_id: str, channel_id: str) -> str:
+        """Send `/incident <text>` and return the answer at its response_url.
+
+        The ack itself is always empty: the intake acks commands before they
+        run, so every answer, usage errors included, goes to the response_url.
+        """
+        url = self.slack.new_response_url(channel_id=channel_id)
+        acked = await self.requests.command(text, user_id=user_id, channel_id=channel_id, response_url=url)
+        assert acked.status_code == 200 and not acked.content, acked.text
+        replies = await self.slack.wait_for_response(url)
+        return "\n".join(r.get("text", "") for r in replies)
+
     async def wait_until(self, predicate: Any, timeout: float = 5.0) -> None:
         """Poll an async or sync predicate until it is true."""
         deadline = asyncio.get_running_loop().time() + timeout

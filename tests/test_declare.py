@@ -233,16 +233,14 @@ async def test_bad_and_stale_signatures_are_refused_and_change_nothing(bot: Runn
 
 async def test_help_list_and_unknown_subcommands(bot: RunningBot) -> None:
     general = bot.slack.channel_by_name("general").id
-    help_reply = await bot.requests.command("help", user_id=ALICE, channel_id=general)
-    assert "/incident declare" in help_reply.json()["text"]
-    unknown = await bot.requests.command("explode now", user_id=ALICE, channel_id=general)
-    assert "not an /incident subcommand" in unknown.json()["text"]
-    assert "/incident declare" in unknown.json()["text"]
+    assert "/incident declare" in await bot.command_reply("help", user_id=ALICE, channel_id=general)
+    unknown = await bot.command_reply("explode now", user_id=ALICE, channel_id=general)
+    assert "not an /incident subcommand" in unknown and "/incident declare" in unknown
     await bot.declare("Visible incident")
     await bot.declare("Secret incident", private=True, user=BOB, commander=BOB)
-    alice = (await bot.requests.command("list", user_id=ALICE, channel_id=general)).json()["text"]
+    alice = await bot.command_reply("list", user_id=ALICE, channel_id=general)
     assert "Visible incident" in alice and "Secret incident" not in alice
-    bob = (await bot.requests.command("list", user_id=BOB, channel_id=general)).json()["text"]
+    bob = await bot.command_reply("list", user_id=BOB, channel_id=general)
     assert "Secret incident" in bob
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.issue3_helpers import (
-    CHANGES, action_items, answer, calls, kinds, quiet, run, send, summary, timeline, wait_for_post, wait_for_summary,
+    CHANGES, action_items, answer, ask, calls, kinds, quiet, run, summary, timeline, wait_for_post, wait_for_summary,
 )
 from tests.support import ALICE, BOB, CAROL, RunningBot
 
@@ -86,7 +86,7 @@ async def test_closing_twice_or_a_missing_number_changes_nothing(bot: RunningBot
 )
 async def test_malformed_action_items_show_the_usage(bot: RunningBot, text: str, problem: str) -> None:
     incident = await bot.declare("Bad input")
-    _, acked = await send(bot, text, incident.channel_id)
+    acked = await ask(bot, text, incident.channel_id)
     assert problem in acked and "Usage: `/incident action" in acked
     assert await action_items(bot, incident) == []
 

@@ -58,9 +58,9 @@ async def test_list_shows_private_incidents_only_to_members(bot: RunningBot) -> 
     await bot.declare("Visible", user=ALICE)
     secret = await bot.declare("Hidden", private=True, user=BOB, commander=BOB)
     general = bot.slack.channel_by_name("general").id
-    alice = (await bot.requests.command("list", user_id=ALICE, channel_id=general)).json()["text"]
+    alice = await bot.command_reply("list", user_id=ALICE, channel_id=general)
     assert "Visible" in alice and "Hidden" not in alice
     await run(bot, f"role tech <@{ALICE}>", secret.channel_id, user=BOB)
     await wait_for_summary(bot, secret, f"*Technical Lead:* <@{ALICE}>")
-    alice = (await bot.requests.command("list", user_id=ALICE, channel_id=general)).json()["text"]
+    alice = await bot.command_reply("list", user_id=ALICE, channel_id=general)
     assert "Hidden" in alice

@@ -8,7 +8,7 @@ from bot.errors import IncidentError
 from bot.phases import TRANSITIONS, change_phase, check_transition
 from storage.models import Incident, Phase
 from tests.issue3_helpers import (
-    CHANGES, answer, calls, kinds, posts, quiet, run, send, summary, timeline, wait_for_post, wait_for_summary,
+    CHANGES, answer, ask, calls, kinds, posts, quiet, run, summary, timeline, wait_for_post, wait_for_summary,
 )
 from tests.support import ALICE, BOB, RunningBot
 
@@ -75,7 +75,7 @@ async def test_status_never_resolves_by_itself(bot: RunningBot) -> None:
 
 async def test_unknown_phase_and_wrong_channel_get_the_usage(bot: RunningBot) -> None:
     incident = await bot.declare("Login failures")
-    _, acked = await send(bot, "status fixed", incident.channel_id)
+    acked = await ask(bot, "status fixed", incident.channel_id)
     assert "`fixed` is not a phase" in acked and "/incident status <investigating|" in acked
     general = bot.slack.channel_by_name("general").id
     await quiet(bot)
@@ -132,7 +132,7 @@ async def test_bad_or_unchanged_severity_changes_nothing(bot: RunningBot) -> Non
     incident = await bot.declare("Disk filling", severity=2)
     await quiet(bot)
     before = calls(bot, *CHANGES)
-    _, acked = await send(bot, "sev 9", incident.channel_id)
+    acked = await ask(bot, "sev 9", incident.channel_id)
     assert "`9` is not a severity" in acked and "/incident sev <1-4>" in acked
     url = await run(bot, "SEV-2", incident.channel_id)
     assert "already SEV-2" in await answer(bot, url)

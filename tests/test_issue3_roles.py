@@ -6,7 +6,7 @@ import pytest
 
 from storage.models import Role
 from tests.issue3_helpers import (
-    CHANGES, answer, calls, kinds, quiet, roles_history, run, send, timeline, wait_for_post, wait_for_summary,
+    CHANGES, answer, ask, calls, kinds, quiet, roles_history, run, timeline, wait_for_post, wait_for_summary,
 )
 from tests.support import ALICE, BOB, CAROL, DAVE, RunningBot
 
@@ -89,7 +89,7 @@ async def test_bad_role_commands_show_the_usage(bot: RunningBot) -> None:
     incident = await bot.declare("DNS flaps")
     for text, problem in [("role chef <@U0BOB>", "`chef` is not a role"), ("role tech bob", "not a user mention"),
                           ("ic", "not a user mention")]:
-        _, acked = await send(bot, text, incident.channel_id)
+        acked = await ask(bot, text, incident.channel_id)
         assert problem in acked and "Usage:" in acked, text
     general = bot.slack.channel_by_name("general").id
     url = await run(bot, f"role tech <@{BOB}>", general)

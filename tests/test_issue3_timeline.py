@@ -10,7 +10,7 @@ from bot.config import IncidentConfig
 from bot.ids import Callback
 from bot.timeline import PAGE_SIZE
 from storage.models import TimelineEvent
-from tests.issue3_helpers import answer, event_payload, kinds, quiet, run, send, timeline, wait_for_post
+from tests.issue3_helpers import answer, ask, event_payload, kinds, quiet, run, timeline, wait_for_post
 from tests.support import ALICE, BOB, CAROL, RunningBot
 
 
@@ -70,7 +70,7 @@ async def test_timeline_and_note_need_an_incident_channel(bot: RunningBot) -> No
         url = await run(bot, text, general)
         assert "works only in an incident channel" in await answer(bot, url)
     incident = await bot.declare("Somewhere")
-    _, acked = await send(bot, "note", incident.channel_id)
+    acked = await ask(bot, "note", incident.channel_id)
     assert "needs the text of the note" in acked and "Usage: `/incident note <text>`" in acked
 
 

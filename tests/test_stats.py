@@ -117,8 +117,7 @@ async def _identified(bot: RunningBot, incident_id: int) -> bool:
 @pytest.mark.parametrize("days", ["0", "abc", "-3", "99999", "1.5", "٣"])
 async def test_stats_with_a_bad_number_of_days_shows_the_usage(bot: RunningBot, days: str) -> None:
     general = bot.slack.channel_by_name("general").id
-    reply = await bot.requests.command(f"stats {days}", user_id=ALICE, channel_id=general)
-    text = reply.json()["text"]
+    text = await bot.command_reply(f"stats {days}", user_id=ALICE, channel_id=general)
     assert "not a number of days" in text and "/incident stats [days]" in text
 
 

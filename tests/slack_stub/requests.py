@@ -12,6 +12,7 @@ import itertools
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,6 +30,19 @@ JSON = "application/json"
 REQUEST_TIMEOUT_SECONDS = 10.0
 OFFLINE_RESPONSE_URL = "https://hooks.slack.com/commands/{team}/0/stub"
 """Used when no FakeSlack is given: a well-formed response_url nobody listens to."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A signed request ready to POST to the bot (the load benchmark sends these from another process)."""
+
+    body: bytes
+    headers: dict[str, str]
+
+
+def _interaction_body(payload: dict[str, Any]) -> bytes:
+    """Interactions arrive as a form with one JSON `payload` field."""
+    return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 class SignedRequests:
@@ -56,7 +70,11 @@ class SignedRequests:
 
     # Slack's requests -------------------------------------------------------
 
-    async def command(
+    async def command(self, text: str, **fields: Any) -> httpx.Response:
+        """A slash command (fields as for :meth:`prepare_command`)."""
+        return await self.send(self.prepare_command(text, **fields))
+
+    def prepare_command(
         self,
         text: str,
         *,
@@ -66,8 +84,8 @@ class SignedRequests:
         command: str = "/incident",
         trigger_id: str | None = None,
         response_url: str | None = None,
-    ) -> httpx.Response:
-        """A slash command; the channel name defaults to the stub's (else `general`)."""
+    ) -> Prepared:
+        """A signed slash command, not yet sent; the channel name defaults to the stub's (else `general`)."""
         form = payloads.slash_command(
             self._sender(user_id),
             command=command,
@@ -77,7 +95,7 @@ class SignedRequests:
             trigger_id=trigger_id or self._trigger(user_id),
             response_url=response_url or self._response_url(channel_id=channel_id),
         )
-        return await self.raw(urlencode(form).encode(), content_type=FORM)
+        return self.sign(urlencode(form).encode(), content_type=FORM)
 
     async def view_submission(
         self,
@@ -103,7 +121,11 @@ class SignedRequests:
         payload = payloads.view_submission(sender, view=view, trigger_id=trigger_id or self._trigger(user_id))
         return await self._interaction(payload)
 
-    async def block_actions(
+    async def block_actions(self, **fields: Any) -> httpx.Response:
+        """A button press (fields as for :meth:`prepare_block_actions`)."""
+        return await self.send(self.prepare_block_actions(**fields))
+
+    def prepare_block_actions(
         self,
         *,
         user_id: str,
@@ -117,8 +139,8 @@ class SignedRequests:
         message: dict[str, Any] | None = None,
         view: dict[str, Any] | None = None,
         action: dict[str, Any] | None = None,
-    ) -> httpx.Response:
-        """Press a button in a message (channel_id + message_ts) or a view.
+    ) -> Prepared:
+        """A signed button press, not yet sent, in a message (channel_id + message_ts) or a view.
 
         `message` defaults to the stub's copy of the message at `message_ts`; `action`
         overrides fields of the default button action (e.g. a select's `selected_option`).
@@ -139,7 +161,7 @@ class SignedRequests:
             view=view,
             response_url=url,
         )
-        return await self._interaction(payload)
+        return self.sign(_interaction_body(payload), content_type=FORM)
 
     async def message_shortcut(
         self,
@@ -194,6 +216,19 @@ class SignedRequests:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """POST a body; signed correctly unless `signature` is given (for refusal tests)."""
+        return await self.send(self.sign(body, content_type=content_type, timestamp=timestamp, signature=signature,
+                                         headers=headers))
+
+    def sign(
+        self,
+        body: bytes,
+        *,
+        content_type: str,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Prepared:
+        """A request as Slack would send it: the body and its signed headers."""
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         sent_signature = signature or self._verifier.generate_signature(timestamp=stamp, body=body) or ""
         all_headers = {
@@ -203,13 +238,15 @@ class SignedRequests:
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
             **(headers or {}),
         }
-        return await self._client.post(self.url, content=body, headers=all_headers)
+        return Prepared(body=body, headers=all_headers)
+
+    async def send(self, prepared: Prepared) -> httpx.Response:
+        return await self._client.post(self.url, content=prepared.body, headers=prepared.headers)
 
     # helpers ----------------------------------------------------------------
 
     async def _interaction(self, payload: dict[str, Any]) -> httpx.Response:
-        """Interactions arrive as a form with one JSON `payload` field."""
-        return await self.raw(urlencode({"payload": json.dumps(payload)}).encode(), content_type=FORM)
+        return await self.raw(_interaction_body(payload), content_type=FORM)
 
     def _sender(self, user_id: str) -> payloads.Sender:
         user = self.slack.users.get(user_id) if self.slack is not None else None
