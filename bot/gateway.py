@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import ClientOSError, ServerConnectionError, ServerDisconnectedError
+from aiohttp import ClientOSError, ClientSession, ClientTimeout, ServerConnectionError, ServerDisconnectedError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -84,9 +84,28 @@ class SlackGateway:
         self.client = AsyncWebClient(
             token=token, base_url=base_url, timeout=timeout, retry_handlers=retry_handlers()
         )
+        self._timeout = timeout
+        self._session: ClientSession | None = None
         self._identity: dict[str, Any] | None = None
         self._channel_ids: dict[str, str] = {}
         self._channel_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Share one HTTP session, and its kept-alive connections, across every call.
+
+        Without it slack-sdk opens a session, and a TLS connection to Slack, per
+        call. Bolt's per-request clients copy the session from this client.
+        """
+        if self._session is None:
+            self._session = ClientSession(timeout=ClientTimeout(total=self._timeout))
+            self.client.session = self._session
+
+    async def close(self) -> None:
+        """Close the shared session; calls made after this open their own again."""
+        if self._session is not None:
+            self.client.session = None
+            await self._session.close()
+            self._session = None
 
     async def _call(self, method: str, **params: Any) -> dict[str, Any]:
         """Call one Web API method through slack-sdk's typed wrapper.
@@ -279,7 +298,8 @@ class SlackGateway:
         self, response_url: str, *, text: str, blocks: Blocks | None = None, replace_original: bool = False
     ) -> None:
         """Answer through a command's or action's response_url (reaches non-members too)."""
-        webhook = AsyncWebhookClient(response_url, timeout=10, retry_handlers=retry_handlers())
+        webhook = AsyncWebhookClient(response_url, timeout=self._timeout, session=self._session,
+                                     retry_handlers=retry_handlers())
         response = await webhook.send(
             text=text,
             blocks=_block_dicts(blocks),

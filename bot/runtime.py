@@ -60,9 +60,11 @@ class Runtime:
         """Migrate the schema, prove the token works, start the scheduler, then finish interrupted declares."""
         check_statuspage(self.ctx.settings, self.ctx.config)
         await asyncio.to_thread(migrate, self.ctx.settings.database_url)
+        await self.ctx.slack.open()
         try:
             identity = await self.ctx.slack.identity()
         except SlackCallFailed as exc:
+            await self.ctx.slack.close()
             raise StartupError(
                 f"Slack refused SLACK_BOT_TOKEN ({exc.error}) at {self.ctx.settings.slack_api_url}: "
                 "check the token and that the app is installed."
@@ -114,6 +116,7 @@ class Runtime:
         for task in list(self.ctx.background):
             task.cancel()
         await self.ctx.drain()
+        await self.ctx.slack.close()
         await self.ctx.db.dispose()
 
     async def serve_http(self, *, host: str, port: int) -> None:
