@@ -33,10 +33,12 @@ def build_app(ctx: BotContext, *, acked: bool = False) -> AsyncApp:
     auth.test, so no request ever waits on a Web API call before its ack.
 
     ``acked=True`` builds the worker app for requests the intake has already
-    verified and acknowledged (:mod:`bot.intake`): it runs each listener to the
-    end before returning, so a graceful stop can wait for the work, and it does
-    not verify signatures a second time. The other app answers Slack itself
-    and returns as soon as a listener acks.
+    acknowledged (:mod:`bot.intake`): it runs each listener to the end before
+    returning, so a graceful stop can wait for the work. The other app answers
+    Slack itself and returns as soon as a listener acks.
+
+    Neither checks signatures: the HTTP endpoint verifies every request before
+    Bolt sees it, and Socket Mode requests arrive over an authenticated socket.
     """
     token = ctx.settings.slack_bot_token.get_secret_value()
 
@@ -50,9 +52,8 @@ def build_app(ctx: BotContext, *, acked: bool = False) -> AsyncApp:
     app = AsyncApp(
         client=ctx.slack.client,
         authorize=authorize,
-        signing_secret=ctx.settings.slack_signing_secret.get_secret_value(),
         process_before_response=acked,
-        request_verification_enabled=not acked,
+        request_verification_enabled=False,
         logger=logging.getLogger("slack_bolt"),
     )
     register_all(app, ctx)

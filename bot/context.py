@@ -29,6 +29,7 @@ class BotContext:
     render: Renderer
     incident_locks: defaultdict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    acknowledged: set[asyncio.Task[None]] = field(default_factory=set)
     worker_id: str = field(default_factory=lambda: uuid4().hex)
     scheduler_leader: bool = False
 
@@ -38,12 +39,24 @@ class BotContext:
         self.background.add(task)
         task.add_done_callback(self._finished)
 
+    def after_ack(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run the rest of a request Slack has already been told about; a graceful stop waits for it."""
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self.acknowledged.add(task)
+        task.add_done_callback(self._finished)
+
+    async def finish_acknowledged(self) -> None:
+        """Wait for every request's remaining work (graceful stop)."""
+        while self.acknowledged:
+            await asyncio.gather(*list(self.acknowledged), return_exceptions=True)
+
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.background.discard(task)
+        self.acknowledged.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     async def drain(self) -> None:
-        """Wait for background work to finish (shutdown and tests)."""
-        while self.background:
-            await asyncio.gather(*list(self.background), return_exceptions=True)
+        """Wait for every task to end (shutdown, once they have been cancelled)."""
+        while self.background or self.acknowledged:
+            await asyncio.gather(*self.background, *self.acknowledged, return_exceptions=True)

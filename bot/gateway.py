@@ -95,9 +95,12 @@ class SlackGateway:
 
         Without it slack-sdk opens a session, and a TLS connection to Slack, per
         call. Bolt's per-request clients copy the session from this client.
+        The timeout bounds connecting and each wait for Slack's answer, not the
+        time a call queues for a free connection in a burst.
         """
         if self._session is None:
-            self._session = ClientSession(timeout=ClientTimeout(total=self._timeout))
+            self._session = ClientSession(
+                timeout=ClientTimeout(total=None, sock_connect=self._timeout, sock_read=self._timeout))
             self.client.session = self._session
 
     async def close(self) -> None:

@@ -4,23 +4,22 @@ Slack gives an app 3 seconds to acknowledge, and in a big outage many people
 type commands and press buttons at once. If each request's work (database
 reads, Block Kit, Web API calls) ran before later requests were even read,
 acks would queue behind it. So slash commands, button presses, shortcuts,
-closed modals and events are verified and answered ``200`` here, before Bolt
-sees them; the worker app then runs each one to the end. Replies that would
+closed modals and events are answered ``200`` as soon as their signature is
+checked, before Bolt sees them; the worker app then runs each one to the end. Replies that would
 have gone in the ack body go to the request's ``response_url`` instead.
 
 Modal submissions, options requests and Slack's URL and SSL checks carry their
 answer in the ack (field errors, options, the challenge), so they are not taken
-here: the HTTP endpoint hands them to Bolt as before.
+here: the HTTP endpoint hands them to Bolt, which answers with the listener's ack.
 
-Work starts in arrival order, one request per turn of the event loop, so a
-burst's work never holds back the acks of requests that arrive meanwhile.
+Work starts in arrival order, one request per turn of the event loop, so the
+requests of a burst are read and acked before their work piles up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.request.payload_utils import (
@@ -30,12 +29,8 @@ from slack_bolt.request.payload_utils import (
     is_slash_command,
     is_view_closed,
 )
-from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger(__name__)
-
-DRAIN_SECONDS = 20.0
-"""On a graceful stop, how long acknowledged requests may take to finish."""
 
 
 def acks_early(request: AsyncBoltRequest) -> bool:
@@ -45,18 +40,13 @@ def acks_early(request: AsyncBoltRequest) -> bool:
 
 
 class Intake:
-    """Verifies and queues early-acked requests, and feeds them to the worker app in order."""
+    """Queues early-acked requests and feeds them to the worker app in order."""
 
-    def __init__(self, worker: AsyncApp, *, signing_secret: str) -> None:
+    def __init__(self, worker: AsyncApp) -> None:
         self.worker = worker
-        self._verifier = SignatureVerifier(signing_secret)
         self._queue: asyncio.Queue[AsyncBoltRequest] = asyncio.Queue()
         self._working: set[asyncio.Task[None]] = set()
         self._feeder: asyncio.Task[None] | None = None
-
-    def verified(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """Slack's signature and a fresh timestamp; the worker app relies on this check."""
-        return self._verifier.is_valid_request(body, dict(headers))
 
     def accept(self, request: AsyncBoltRequest) -> None:
         """Queue a verified request; the caller acks it straight away."""
@@ -81,16 +71,13 @@ class Intake:
 
     async def _work(self, request: AsyncBoltRequest) -> None:
         try:
-            response = await self.worker.async_dispatch(request)
-            if response.status == 404:
-                log.warning("no listener for an acknowledged Slack request: %s", request.body.get("type")
-                            or request.body.get("command"))
+            await self.worker.async_dispatch(request)
         except Exception:  # noqa: BLE001 - Bolt's error handler has told the user; keep serving
             log.exception("an acknowledged Slack request failed")
         finally:
             self._queue.task_done()
 
-    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+    async def drain(self, timeout: float) -> None:
         """Finish what was acknowledged (graceful stop), then stop feeding."""
         try:
             await asyncio.wait_for(self._queue.join(), timeout)

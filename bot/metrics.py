@@ -24,9 +24,13 @@ class Metrics:
         self.database_up = Gauge("incident_bot_database_up", "1 when the database answers", registry=self.registry)
         self.scheduler_leader = Gauge("incident_bot_scheduler_leader",
                                       "1 on the replica that runs the reminder scheduler", registry=self.registry)
+        self.in_progress = Gauge("incident_bot_slack_requests_in_progress",
+                                 "Slack requests this replica has acknowledged and not yet finished",
+                                 registry=self.registry)
         self.response = ResponseGauges(self.registry)
 
-    async def render(self, ctx: BotContext) -> bytes:
+    async def render(self, ctx: BotContext, *, in_progress: int) -> bytes:
+        self.in_progress.set(in_progress)
         up = await ctx.db.ping()
         self.database_up.set(1 if up else 0)
         self.scheduler_leader.set(1 if ctx.scheduler_leader else 0)

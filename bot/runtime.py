@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -28,6 +31,30 @@ RECONCILE_EVERY_SECONDS = 5.0
 LEADER_POLL_SECONDS = 2.0
 JOBS_ALIGN_SECONDS = 10.0
 RECONCILERS = (reconcile_reminders, reconcile_followups)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+FINISH_SECONDS = 20.0
+"""On a graceful stop, how long the work of requests Slack was told about may take to finish."""
+
+
+class HttpServer(uvicorn.Server):
+    """uvicorn's server, but a stop signal ends ``serve()`` instead of the process.
+
+    uvicorn sends itself SIGTERM or SIGINT again once it has shut down, which
+    kills the process before the runtime has finished acknowledged work and
+    closed the database. Here the signal only stops the server; a second one
+    during the runtime's stop gets the default behaviour and ends the process.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for stop_signal in STOP_SIGNALS:
+            loop.add_signal_handler(stop_signal, self.handle_exit, stop_signal, None)
+        try:
+            yield
+        finally:
+            for stop_signal in STOP_SIGNALS:
+                loop.remove_signal_handler(stop_signal)
 
 
 class StartupError(Exception):
@@ -40,8 +67,7 @@ class Runtime:
     def __init__(self, settings: Settings, config: IncidentConfig) -> None:
         self.ctx = build_context(settings, config)
         self.app = build_app(self.ctx)
-        self.intake = Intake(build_app(self.ctx, acked=True),
-                             signing_secret=settings.slack_signing_secret.get_secret_value())
+        self.intake = Intake(build_app(self.ctx, acked=True))
         self.web = create_web_app(self.ctx, self.app, self.intake)
         self.leadership = Leadership(
             lock_for(settings.database_url), on_elected=self._lead, on_demoted=self._follow,
@@ -112,8 +138,14 @@ class Runtime:
 
     async def stop(self) -> None:
         """Finish the Slack requests already acknowledged, then stop background work."""
-        await self.intake.drain()
-        for task in list(self.ctx.background):
+        started = asyncio.get_running_loop().time()
+        await self.intake.drain(FINISH_SECONDS)
+        left = FINISH_SECONDS - (asyncio.get_running_loop().time() - started)
+        try:
+            await asyncio.wait_for(self.ctx.finish_acknowledged(), max(left, 0.1))
+        except TimeoutError:
+            log.warning("stopping with %d acknowledged form submission(s) unfinished", len(self.ctx.acknowledged))
+        for task in [*self.ctx.background, *self.ctx.acknowledged]:
             task.cancel()
         await self.ctx.drain()
         await self.ctx.slack.close()
@@ -128,7 +160,7 @@ class Runtime:
             await self.stop()
 
     def http_server(self, *, host: str, port: int) -> uvicorn.Server:
-        return uvicorn.Server(uvicorn.Config(self.web, host=host, port=port, lifespan="off", http="httptools",
+        return HttpServer(uvicorn.Config(self.web, host=host, port=port, lifespan="off", http="httptools",
                                              log_level="info", access_log=False))
 
     async def serve_socket_mode(self, *, host: str, port: int) -> None:

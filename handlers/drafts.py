@@ -48,7 +48,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(response_action="errors", errors=exc.errors)
             return
         await ack()
-        await draft_posts.refresh_draft(ctx, draft_id)
+        ctx.after_ack(draft_posts.refresh_draft(ctx, draft_id), name=f"refresh draft {draft_id}")
 
     @app.view(Callback.DRAFT_REJECT)
     async def reject_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -59,4 +59,4 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(response_action="errors", errors=exc.errors)
             return
         await ack()
-        await draft_posts.refresh_draft(ctx, draft_id)
+        ctx.after_ack(draft_posts.refresh_draft(ctx, draft_id), name=f"refresh draft {draft_id}")

@@ -29,7 +29,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         await ack()
         if created:
             assert incident.id is not None
-            await finish_declare(ctx, incident.id)
+            ctx.after_ack(finish_declare(ctx, incident.id), name=f"declare {incident.id}")
 
     @app.view(Callback.UPDATE)
     async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -44,4 +44,4 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             return
         await ack()
         if recorded is not None:
-            await updates.publish_update(ctx, recorded)
+            ctx.after_ack(updates.publish_update(ctx, recorded), name="publish update")

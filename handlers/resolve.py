@@ -28,4 +28,4 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(response_action="errors", errors=exc.errors)
             return
         await ack()
-        await resolve.resolve_incident(ctx, request)
+        ctx.after_ack(resolve.resolve_incident(ctx, request), name="resolve")

@@ -74,6 +74,17 @@ class BotProcess:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    async def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM, then wait without blocking the loop (the Slack stand-in may be in it); the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (code := self.process.poll()) is None:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"bot did not exit within {timeout}s of SIGTERM:\n{self.log()}")
+            await asyncio.sleep(0.05)
+        return code
+
     def stop(self) -> None:
         """SIGTERM and wait: a graceful stop."""
         if self.process is not None and self.process.poll() is None:

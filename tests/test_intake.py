@@ -6,15 +6,21 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from slack_bolt.async_app import AsyncBoltRequest
 
+from bot.config import IncidentConfig
 from bot.ids import Action, Callback
 from bot.intake import acks_early
+from storage import queries
+from storage.db import Database
 from tests.issue3_helpers import event_payload, quiet
+from tests.processes import BotProcess
+from tests.resolving import open_resolve_modal, submit_resolve
 from tests.slack_stub.requests import SignedRequests
 from tests.slack_stub.server import FakeSlack
-from tests.support import ALICE, RunningBot, declare_values, start_bot, stop_bot
+from tests.support import ALICE, SIGNING_SECRET, RunningBot, declare_values, start_bot, stop_bot
 
 
 def _interaction(kind: str, **fields: Any) -> AsyncBoltRequest:
@@ -69,6 +75,9 @@ async def test_forged_requests_of_every_kind_get_401_and_change_nothing(bot: Run
         ]
     finally:
         await forger.aclose()
+    unreadable = await bot.requests.raw(b"command=%2Fincident&text=help", content_type="application/x-www-form-urlencoded",
+                                        timestamp="soon")
+    replies.append(unreadable)
     assert [r.status_code for r in replies] == [401] * len(replies)
     await quiet(bot)
     assert len(bot.slack.calls) == calls_before
@@ -89,3 +98,64 @@ async def test_a_graceful_stop_finishes_what_was_acknowledged(slack: FakeSlack, 
     # The form was opened and the declarer told the title was cut, before the stop returned.
     assert len(slack.calls_to("views.open")) == 1
     assert any("at most 80" in reply.get("text", "") for reply in slack.responses_to(url))
+
+
+async def test_a_graceful_stop_finishes_a_submitted_form(slack: FakeSlack, database_url: str, tmp_path: Any) -> None:
+    running = await start_bot(slack, database_url, IncidentConfig(postmortem_dir=tmp_path))
+    incident = await running.declare("Cache stampede")
+    opened = await open_resolve_modal(running, incident)
+    slack.set_latency(1.0, "files.completeUploadExternal")  # the post-mortem, the resolve's last Slack call
+    submitted = await submit_resolve(running, opened)
+    assert submitted.status_code == 200 and not submitted.content
+    await stop_bot(running)
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            kinds = [e.kind for e in await queries.timeline(session=session, incident_id=incident.id)]
+    finally:
+        await database.dispose()
+    assert "resolved" in kinds and kinds[-1] == "postmortem_generated"
+
+
+async def test_sigterm_finishes_acknowledged_work_then_exits_cleanly(
+    slack: FakeSlack, database_url: str, tmp_path: Any
+) -> None:
+    process = BotProcess(api_url=slack.api_url, database_url=database_url, log_path=tmp_path / "bot.log")
+    await process.start()
+    requests = SignedRequests(bot_url=process.url, signing_secret=SIGNING_SECRET, slack=slack)
+    try:
+        general = slack.channel_by_name("general")
+        assert general is not None
+        url = slack.new_response_url(channel_id=general.id)
+        slack.set_latency(1.0, "views.open")
+        acked = await requests.command("declare " + "x" * 120, user_id=ALICE, channel_id=general.id,
+                                       response_url=url)
+        assert acked.status_code == 200 and not acked.content
+        assert await process.terminate() == 0, process.log()
+    finally:
+        await requests.aclose()
+        process.stop()
+    assert len(slack.calls_to("views.open")) == 1
+    assert any("at most 80" in reply.get("text", "") for reply in slack.responses_to(url))
+
+
+async def _in_progress(bot: RunningBot) -> float:
+    async with httpx.AsyncClient(base_url=bot.url) as client:
+        text = (await client.get("/metrics")).text
+    [line] = [line for line in text.splitlines() if line.startswith("incident_bot_slack_requests_in_progress ")]
+    return float(line.split()[1])
+
+
+async def test_metrics_count_the_acknowledged_requests_still_in_progress(bot: RunningBot) -> None:
+    general = bot.slack.channel_by_name("general")
+    assert general is not None
+    assert await _in_progress(bot) == 0
+    bot.slack.set_latency(1.0, "views.open")
+    await bot.requests.command("declare Slow modal", user_id=ALICE, channel_id=general.id)
+    assert await _in_progress(bot) == 1
+
+    async def finished() -> bool:
+        return await _in_progress(bot) == 0
+
+    await bot.wait_until(finished, timeout=5)
+    assert len(bot.slack.calls_to("views.open")) == 1

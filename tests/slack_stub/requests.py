@@ -211,7 +211,7 @@ class SignedRequests:
         body: bytes,
         *,
         content_type: str,
-        timestamp: int | None = None,
+        timestamp: int | str | None = None,
         signature: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
@@ -224,7 +224,7 @@ class SignedRequests:
         body: bytes,
         *,
         content_type: str,
-        timestamp: int | None = None,
+        timestamp: int | str | None = None,
         signature: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Prepared:
