@@ -1,8 +1,11 @@
-"""Reading incidents for people: lists, lookups by channel, the help text."""
+"""Finding incidents: for people (lists, lookups by channel, the help text) and for a change (the locked row)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import messages
 from bot.access import may_see
@@ -11,6 +14,20 @@ from bot.context import BotContext
 from bot.errors import NotAnIncidentChannel
 from storage import queries
 from storage.models import Incident
+
+
+@asynccontextmanager
+async def row_for_update(ctx: BotContext, incident_id: int) -> AsyncIterator[tuple[AsyncSession, Incident]]:
+    """The incident's row, locked FOR UPDATE, in a transaction that commits when the block ends.
+
+    Callers hold ``ctx.incident_locks[incident_id]`` around it and post to the
+    channel after the block, so no database lock is held across a Slack call.
+    """
+    async with ctx.db.session() as session:
+        current = await queries.incident_for_update(session=session, incident_id=incident_id)
+        if current is None:
+            raise LookupError(f"incident {incident_id} does not exist")
+        yield session, current
 
 
 async def visible_open_incidents(ctx: BotContext, viewer: str) -> Sequence[Incident]:

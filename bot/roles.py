@@ -6,6 +6,7 @@ from bot import lifecycle
 from bot.commands import COMMANDS
 from bot.context import BotContext
 from bot.errors import IncidentError
+from bot.incidents import row_for_update
 from bot.messages import ROLE_LABELS
 from bot.people import require_person
 from bot.posting import tell_channel
@@ -25,10 +26,7 @@ async def assign_role(ctx: BotContext, incident: Incident, role: Role, user_id: 
     assert incident.id is not None
     incident_id = incident.id
     async with ctx.incident_locks[incident_id]:
-        async with ctx.db.session() as session:
-            current = await queries.incident_for_update(session=session, incident_id=incident_id)
-            if current is None:
-                raise LookupError(f"incident {incident_id} does not exist")
+        async with row_for_update(ctx, incident_id) as (session, current):
             previous = await queries.assign_role(session=session, incident_id=incident_id, role=role,
                                                  user_id=user_id, assigned_by=actor)
             if previous == user_id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import lifecycle
 from bot.context import BotContext
 from bot.errors import IncidentError
+from bot.incidents import row_for_update
 from bot.escalation_notice import is_escalation
 from bot.posting import tell_channel
 from storage import queries
@@ -22,10 +23,7 @@ async def change_severity(ctx: BotContext, incident: Incident, severity: int, *,
     assert incident.id is not None
     incident_id = incident.id
     async with ctx.incident_locks[incident_id]:
-        async with ctx.db.session() as session:
-            current = await queries.incident_for_update(session=session, incident_id=incident_id)
-            if current is None:
-                raise LookupError(f"incident {incident_id} does not exist")
+        async with row_for_update(ctx, incident_id) as (session, current):
             old = current.severity
             if old == severity:
                 raise IncidentError(f"{current.reference} is already SEV-{severity}; nothing was changed.")

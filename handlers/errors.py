@@ -25,7 +25,9 @@ ACK_GRACE_SECONDS = 0.05
 """Bolt's runner polls every 10 ms for a listener's ack, and once this handler returns
 it clears the ack of a listener that failed after acknowledging. A listener that acks
 and fails within one poll would then be answered 404; waiting a few polls first lets
-Bolt send the ack it already has."""
+Bolt send the ack it already has. This happens in Socket Mode, where commands and
+button presses go through the app that answers Slack itself; over HTTP they are acked
+at the door (:mod:`bot.intake`) and Bolt always passes a response here."""
 
 
 def _response_url(body: dict[str, Any]) -> str | None:
