@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot import blocks
 from bot.config import EscalationStep
 from bot.context import BotContext
@@ -83,14 +85,24 @@ async def arm_escalation(ctx: BotContext, incident: Incident, fired: Sequence[st
         await schedule(ctx, f"{ESCALATION}{incident.id}", escalate, at, incident.id)
 
 
+async def _with_state(
+    session: AsyncSession, incident_id: int, *, open_only: bool = True
+) -> tuple[Incident, ReminderState] | None:
+    """An incident and its reminder state; None when either is gone, or (``open_only``) it is closed."""
+    incident = await queries.get_incident(session=session, incident_id=incident_id)
+    state = await queries.reminder_state(session=session, incident_id=incident_id)
+    if incident is None or state is None or (open_only and not incident.is_open):
+        return None
+    return incident, state
+
+
 async def arm_new_incident(ctx: BotContext, incident_id: int) -> None:
     """After a declare: the first prompt a cadence after the declaration, and the escalation matrix."""
     async with ctx.incident_locks[incident_id]:
         async with ctx.db.session() as session:
-            incident = await queries.get_incident(session=session, incident_id=incident_id)
-            state = await queries.reminder_state(session=session, incident_id=incident_id)
-            if incident is None or state is None or not incident.is_open:
+            if (found := await _with_state(session, incident_id)) is None:
                 return
+            incident, state = found
             if incident.next_update_due is None:
                 incident.next_update_due = state.counted_from + cadence(ctx, incident)
                 session.add(incident)
@@ -103,10 +115,9 @@ async def replan(ctx: BotContext, incident_id: int) -> None:
     async with ctx.incident_locks[incident_id]:
         now = utcnow()
         async with ctx.db.session() as session:
-            incident = await queries.get_incident(session=session, incident_id=incident_id)
-            state = await queries.reminder_state(session=session, incident_id=incident_id)
-            if incident is None or state is None or not incident.is_open:
+            if (found := await _with_state(session, incident_id)) is None:
                 return
+            incident, state = found
             due = max(state.counted_from + cadence(ctx, incident), now)
             incident.next_update_due = due
             session.add(incident)
@@ -120,10 +131,9 @@ async def disarm_reminders(ctx: BotContext, incident_id: int) -> None:
         await unschedule(ctx, f"{REMINDER}{incident_id}")
         await unschedule(ctx, f"{ESCALATION}{incident_id}")
         async with ctx.db.session() as session:
-            incident = await queries.get_incident(session=session, incident_id=incident_id)
-            state = await queries.reminder_state(session=session, incident_id=incident_id)
-            if incident is None or state is None:
+            if (found := await _with_state(session, incident_id, open_only=False)) is None:
                 return
+            incident, state = found
             waiting, state.prompt_ts = state.prompt_ts, None
             session.add(state)
             if not incident.is_open and incident.next_update_due is not None:
@@ -138,10 +148,9 @@ async def rearm_reopened(ctx: BotContext, incident_id: int) -> None:
     async with ctx.incident_locks[incident_id]:
         now = utcnow()
         async with ctx.db.session() as session:
-            incident = await queries.get_incident(session=session, incident_id=incident_id)
-            state = await queries.reminder_state(session=session, incident_id=incident_id)
-            if incident is None or state is None or not incident.is_open:
+            if (found := await _with_state(session, incident_id)) is None:
                 return
+            incident, state = found
             state.counted_from, state.unanswered, state.escalated_at = now, 0, None
             session.add(state)
             if incident.next_update_due is None or incident.next_update_due < now:
@@ -211,10 +220,9 @@ async def reconcile_reminders(ctx: BotContext) -> None:
 async def _first_due(ctx: BotContext, incident_id: int) -> datetime | None:
     """Give an open incident without a due time one: a cadence after the last update, prompt or declaration."""
     async with ctx.db.session() as session:
-        incident = await queries.get_incident(session=session, incident_id=incident_id)
-        state = await queries.reminder_state(session=session, incident_id=incident_id)
-        if incident is None or state is None or not incident.is_open:
+        if (found := await _with_state(session, incident_id)) is None:
             return None
+        incident, state = found
         if incident.next_update_due is None:
             incident.next_update_due = state.counted_from + cadence(ctx, incident)
             session.add(incident)
@@ -264,11 +272,10 @@ async def _prompt(ctx: BotContext, incident_id: int) -> _Prompted | None:
     async with ctx.incident_locks[incident_id]:
         now = utcnow()
         async with ctx.db.session() as session:
-            incident = await queries.get_incident(session=session, incident_id=incident_id)
-            state = await queries.reminder_state(session=session, incident_id=incident_id)
+            if (found := await _with_state(session, incident_id)) is None:
+                return None
+            incident, state = found
             roles = await queries.current_roles(session=session, incident_id=incident_id)
-        if incident is None or state is None or not incident.is_open:
-            return None
         due = incident.next_update_due
         if due is not None and due > now + EARLY_TOLERANCE:
             await arm(ctx, incident_id, due)
@@ -403,10 +410,10 @@ async def _escalate_steps(ctx: BotContext, incident_id: int) -> None:
     async with ctx.incident_locks[incident_id]:
         now = utcnow()
         async with ctx.db.session() as session:
-            incident = await queries.get_incident(session=session, incident_id=incident_id)
-            state = await queries.reminder_state(session=session, incident_id=incident_id)
-        if incident is None or state is None or not incident.is_open:
+            found = await _with_state(session, incident_id)
+        if found is None:
             return
+        incident, state = found
         if incident.channel_id is None:
             await schedule(ctx, f"{ESCALATION}{incident_id}", escalate, now + RETRY_AFTER_FAILURE, incident_id)
             return
