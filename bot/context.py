@@ -35,14 +35,15 @@ class BotContext:
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run work in the background, keeping a reference so the task is not collected."""
-        task = asyncio.get_running_loop().create_task(coroutine, name=name)
-        self.background.add(task)
-        task.add_done_callback(self._finished)
+        self._start(coroutine, name, self.background)
 
     def after_ack(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run the rest of a request Slack has already been told about; a graceful stop waits for it."""
+        self._start(coroutine, name, self.acknowledged)
+
+    def _start(self, coroutine: Coroutine[Any, Any, None], name: str, tasks: set[asyncio.Task[None]]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
-        self.acknowledged.add(task)
+        tasks.add(task)
         task.add_done_callback(self._finished)
 
     async def finish_acknowledged(self) -> None:

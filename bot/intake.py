@@ -30,6 +30,8 @@ from slack_bolt.request.payload_utils import (
     is_view_closed,
 )
 
+from bot.context import BotContext
+
 log = logging.getLogger(__name__)
 
 
@@ -40,12 +42,17 @@ def acks_early(request: AsyncBoltRequest) -> bool:
 
 
 class Intake:
-    """Queues early-acked requests and feeds them to the worker app in order."""
+    """Queues early-acked requests and feeds them to the worker app in order.
 
-    def __init__(self, worker: AsyncApp) -> None:
+    Each request's work runs as the context's acknowledged work
+    (:meth:`BotContext.after_ack`), like a submitted form's, so one place
+    counts it and a graceful stop waits for all of it.
+    """
+
+    def __init__(self, worker: AsyncApp, ctx: BotContext) -> None:
         self.worker = worker
+        self._ctx = ctx
         self._queue: asyncio.Queue[AsyncBoltRequest] = asyncio.Queue()
-        self._working: set[asyncio.Task[None]] = set()
         self._feeder: asyncio.Task[None] | None = None
 
     def accept(self, request: AsyncBoltRequest) -> None:
@@ -53,9 +60,9 @@ class Intake:
         self._queue.put_nowait(request)
 
     @property
-    def waiting(self) -> int:
-        """Requests acknowledged and not yet finished."""
-        return self._queue.qsize() + len(self._working)
+    def queued(self) -> int:
+        """Requests acknowledged and not yet started."""
+        return self._queue.qsize()
 
     def start(self) -> None:
         self._feeder = asyncio.get_running_loop().create_task(self._feed(), name="slack-intake")
@@ -65,9 +72,7 @@ class Intake:
             request = await self._queue.get()
             # One start per loop turn: requests that arrived meanwhile are read and acked first.
             await asyncio.sleep(0)
-            task = asyncio.get_running_loop().create_task(self._work(request), name="slack-request")
-            self._working.add(task)
-            task.add_done_callback(self._working.discard)
+            self._ctx.after_ack(self._work(request), name="slack-request")
 
     async def _work(self, request: AsyncBoltRequest) -> None:
         try:
@@ -77,15 +82,12 @@ class Intake:
         finally:
             self._queue.task_done()
 
-    async def drain(self, timeout: float) -> None:
-        """Finish what was acknowledged (graceful stop), then stop feeding."""
-        try:
-            await asyncio.wait_for(self._queue.join(), timeout)
-        except TimeoutError:
-            log.warning("stopping with %d acknowledged Slack request(s) unfinished", self.waiting)
+    async def finish(self) -> None:
+        """Wait until every queued request has been worked on (graceful stop)."""
+        await self._queue.join()
+
+    async def stop(self) -> None:
+        """Stop feeding the worker app."""
         if self._feeder is not None:
             self._feeder.cancel()
             await asyncio.gather(self._feeder, return_exceptions=True)
-        for task in list(self._working):
-            task.cancel()
-        await asyncio.gather(*self._working, return_exceptions=True)

@@ -67,7 +67,7 @@ class Runtime:
     def __init__(self, settings: Settings, config: IncidentConfig) -> None:
         self.ctx = build_context(settings, config)
         self.app = build_app(self.ctx)
-        self.intake = Intake(build_app(self.ctx, acked=True))
+        self.intake = Intake(build_app(self.ctx, acked=True), self.ctx)
         self.web = create_web_app(self.ctx, self.app, self.intake)
         self.leadership = Leadership(
             lock_for(settings.database_url), on_elected=self._lead, on_demoted=self._follow,
@@ -138,18 +138,21 @@ class Runtime:
 
     async def stop(self) -> None:
         """Finish the Slack requests already acknowledged, then stop background work."""
-        started = asyncio.get_running_loop().time()
-        await self.intake.drain(FINISH_SECONDS)
-        left = FINISH_SECONDS - (asyncio.get_running_loop().time() - started)
         try:
-            await asyncio.wait_for(self.ctx.finish_acknowledged(), max(left, 0.1))
+            await asyncio.wait_for(self._finish_acknowledged(), FINISH_SECONDS)
         except TimeoutError:
-            log.warning("stopping with %d acknowledged form submission(s) unfinished", len(self.ctx.acknowledged))
+            log.warning("stopping with %d acknowledged Slack request(s) unfinished",
+                        self.intake.queued + len(self.ctx.acknowledged))
+        await self.intake.stop()
         for task in [*self.ctx.background, *self.ctx.acknowledged]:
             task.cancel()
         await self.ctx.drain()
         await self.ctx.slack.close()
         await self.ctx.db.dispose()
+
+    async def _finish_acknowledged(self) -> None:
+        await self.intake.finish()
+        await self.ctx.finish_acknowledged()
 
     async def serve_http(self, *, host: str, port: int) -> None:
         """HTTP mode: Slack posts to /slack/events on this server."""

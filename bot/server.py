@@ -51,7 +51,7 @@ def create_web_app(ctx: BotContext, app: AsyncApp, intake: Intake) -> Starlette:
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 
     async def prometheus(_: Request) -> Response:
-        in_progress = intake.waiting + len(ctx.acknowledged)
+        in_progress = intake.queued + len(ctx.acknowledged)
         return Response(await metrics.render(ctx, in_progress=in_progress), media_type=CONTENT_TYPE)
 
     return Starlette(
