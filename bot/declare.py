@@ -18,6 +18,7 @@ from bot import blocks, messages, reminders
 from bot.context import BotContext
 from bot.forms import DeclareRequest
 from bot.gateway import Posted, SlackCallFailed
+from bot.incidents import load_incident
 from bot.slug import channel_name
 from storage import queries
 from storage.models import Incident, Role, utcnow
@@ -87,7 +88,7 @@ async def finish_declare(ctx: BotContext, incident_id: int) -> None:
             return
         renewal = asyncio.get_running_loop().create_task(_keep_lease(ctx, incident_id))
         try:
-            await _run_steps(ctx, await _load(ctx, incident_id))
+            await _run_steps(ctx, await load_incident(ctx, incident_id))
         finally:
             renewal.cancel()
             await _release(ctx, incident_id)
@@ -140,14 +141,6 @@ async def _keep_lease(ctx: BotContext, incident_id: int) -> None:
 async def _release(ctx: BotContext, incident_id: int) -> None:
     async with ctx.db.session() as session:
         await queries.release_setup(session=session, incident_id=incident_id, owner=ctx.worker_id)
-
-
-async def _load(ctx: BotContext, incident_id: int) -> Incident:
-    async with ctx.db.session() as session:
-        incident = await queries.get_incident(session=session, incident_id=incident_id)
-    if incident is None:
-        raise LookupError(f"incident {incident_id} does not exist")
-    return incident
 
 
 async def _save(ctx: BotContext, incident: Incident, *, event: tuple[str, str] | None = None,

@@ -16,6 +16,15 @@ from storage import queries
 from storage.models import Incident
 
 
+async def load_incident(ctx: BotContext, incident_id: int) -> Incident:
+    """An incident that must exist (its id came from our own records)."""
+    async with ctx.db.session() as session:
+        incident = await queries.get_incident(session=session, incident_id=incident_id)
+    if incident is None:
+        raise LookupError(f"incident {incident_id} does not exist")
+    return incident
+
+
 @asynccontextmanager
 async def row_for_update(ctx: BotContext, incident_id: int) -> AsyncIterator[tuple[AsyncSession, Incident]]:
     """The incident's row, locked FOR UPDATE, in a transaction that commits when the block ends.

@@ -25,7 +25,7 @@ from bot import blocks
 from bot.context import BotContext
 from bot.errors import IncidentError
 from bot.gateway import SlackCallFailed
-from bot.incidents import incident_in_channel
+from bot.incidents import incident_in_channel, load_incident
 from bot.messages import ROLE_LABELS
 from bot.slug import slugify
 from bot.stats import incident_metrics
@@ -110,7 +110,7 @@ async def build_document(ctx: BotContext, incident_id: int) -> Document:
 async def publish(ctx: BotContext, incident_id: int, *, requested_by: str) -> Published:
     """Render, upload to the incident channel, save to ``postmortem_dir``; log both on the timeline."""
     document = await build_document(ctx, incident_id)
-    incident = await _load(ctx, incident_id)
+    incident = await load_incident(ctx, incident_id)
     upload_error: str | None = None
     if incident.channel_id is not None:
         try:
@@ -147,14 +147,6 @@ async def regenerate(ctx: BotContext, *, channel_id: str, user_id: str) -> str:
         )
     published = await publish(ctx, incident.id, requested_by=user_id)
     return ctx.render.slack("postmortem_reply", incident=incident, published=published)
-
-
-async def _load(ctx: BotContext, incident_id: int) -> Incident:
-    async with ctx.db.session() as session:
-        incident = await queries.get_incident(session=session, incident_id=incident_id)
-    if incident is None:
-        raise LookupError(f"incident {incident_id} does not exist")
-    return incident
 
 
 async def _write(directory: Path, document: Document) -> tuple[Path | None, str | None]:
