@@ -1,4 +1,4 @@
-"""Load benchmark (issue 7): ack latency under a slow Slack, and a declare storm under rate limits.
+"""Load benchmark: ack latency under a slow Slack, and a declare storm under rate limits.
 
 Run from the repository root:
 
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.ids import Action, Callback
+from bot.slack.ids import Action, Callback
 from tests.processes import BotProcess, stored_incidents
 from tests.slack_stub.requests import Prepared, SignedRequests
 from tests.slack_stub.server import FakeSlack

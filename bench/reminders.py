@@ -1,4 +1,4 @@
-"""Benchmark (issue 4): update reminders with 10,000 open incidents armed.
+"""Benchmark: update reminders with 10,000 open incidents armed.
 
 Run from the repository root:
 

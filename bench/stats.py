@@ -30,10 +30,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert
 
-from bot.config import IncidentConfig
-from bot.render import Renderer
-from bot.report import make_report
-from bot.stats import report_from
+from bot.config.settings import IncidentConfig
+from bot.config.render import Renderer
+from bot.metrics.report import make_report
+from bot.metrics.stats import report_from
 from storage.db import Database, migrate, sync_url
 from storage.models import Incident, Phase, Role, RoleAssignment, TimelineEvent, utcnow
 

@@ -14,10 +14,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError, IncidentConfig, Settings, load_config, load_settings
-from bot.runtime import Runtime, StartupError
+from bot.config.settings import ConfigError, IncidentConfig, Settings, load_config, load_settings
+from bot.runtime.runner import Runtime, StartupError
 from storage.db import DatabaseURLError, migrate
-from bot.report import FORMATS, ReportError, make_report, report_inputs  # issue 6
+from bot.metrics.report import FORMATS, ReportError, make_report, report_inputs
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,9 +10,9 @@ from typing import Any
 from uuid import uuid4
 from dataclasses import dataclass, field
 
-from bot.config import IncidentConfig, Settings
-from bot.gateway import SlackGateway
-from bot.render import Renderer
+from bot.config.settings import IncidentConfig, Settings
+from bot.slack.gateway import SlackGateway
+from bot.config.render import Renderer
 from storage.db import Database
 
 log = logging.getLogger(__name__)

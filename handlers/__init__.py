@@ -4,10 +4,10 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.context import BotContext
 from handlers import commands, errors, modals
-from handlers import resolve  # issue 6
-from handlers import events, home, shortcuts  # issue 3
-from handlers import drafts  # issue 5
-from handlers import actions  # issue 4
+from handlers import resolve
+from handlers import events, home, shortcuts
+from handlers import drafts
+from handlers import actions
 
 
 def register_all(app: AsyncApp, ctx: BotContext) -> None:

@@ -6,9 +6,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import prompts, updates
+from bot.reminders import prompts
+
+from bot.status import updates
 from bot.context import BotContext
-from bot.ids import Action
+from bot.slack.ids import Action
 
 
 def _incident_id(action: dict[str, Any]) -> int | None:

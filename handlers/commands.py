@@ -1,6 +1,6 @@
 """The ``/incident`` slash command: parse, acknowledge, call the core, reply.
 
-The intake has acknowledged the command before this runs (:mod:`bot.intake`),
+The intake has acknowledged the command before this runs (:mod:`bot.runtime.intake`),
 so every answer, usage errors included, goes to the command's response_url.
 """
 
@@ -10,24 +10,26 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import incidents
-from bot.commands import Declare, Help, ListIncidents, parse
+from bot.incidents import records
+from bot.slack.subcommands import Declare, Help, ListIncidents, parse
 from bot.context import BotContext
-from bot.declare import open_declare_form
+from bot.incidents.declare import open_declare_form
 from bot.errors import UsageError
-from bot.gateway import Blocks
-from bot import postmortem, resolve, stats  # issue 6
-from bot.commands import OpenResolve, Postmortem, Reopen, SetPhase, Stats  # issue 6
-from storage.models import Phase  # issue 6
-from bot.action_items import add_action_item, complete_action_item  # issue 3
-from bot.commands import AddAction, AddNote, AssignRole, CompleteAction, SetSeverity, ShowTimeline  # issue 3
-from bot.phases import change_phase  # issue 3
-from bot.roles import assign_role  # issue 3
-from bot.severity import change_severity  # issue 3
-from bot.timeline import add_note, timeline_reply  # issue 3
-from storage.models import Incident  # issue 3
-from bot import updates  # issue 4
-from bot.commands import OpenUpdate  # issue 4
+from bot.slack.gateway import Blocks
+from bot.resolution import postmortem
+from bot.resolution import resolve
+from bot.metrics import stats
+from bot.slack.subcommands import OpenResolve, Postmortem, Reopen, SetPhase, Stats
+from storage.models import Phase
+from bot.timeline.action_items import add_action_item, complete_action_item
+from bot.slack.subcommands import AddAction, AddNote, AssignRole, CompleteAction, SetSeverity, ShowTimeline
+from bot.incidents.phases import change_phase
+from bot.incidents.roles import assign_role
+from bot.incidents.severity import change_severity
+from bot.timeline.notes import add_note, timeline_reply
+from storage.models import Incident
+from bot.status import updates
+from bot.slack.subcommands import OpenUpdate
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
@@ -41,19 +43,19 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         try:
             subcommand, request = parse(command.get("text") or "")
         except UsageError as exc:
-            await reply(incidents.help_reply(ctx, exc.message))
+            await reply(records.help_reply(ctx, exc.message))
             return
         user_id = command["user_id"]
 
         async def in_channel() -> Incident:
             """The incident whose channel the command came from; refused anywhere else."""
-            return await incidents.incident_in_channel(ctx, command["channel_id"], subcommand.usage)
+            return await records.incident_in_channel(ctx, command["channel_id"], subcommand.usage)
 
         match request:
             case Help():
-                await reply(incidents.help_reply(ctx))
+                await reply(records.help_reply(ctx))
             case ListIncidents():
-                await reply(await incidents.list_reply(ctx, user_id))
+                await reply(await records.list_reply(ctx, user_id))
             case Declare(title=title):
                 notice = await open_declare_form(
                     ctx, trigger_id=command["trigger_id"], user_id=user_id, title=title,
@@ -69,7 +71,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                 await resolve.reopen_incident(ctx, channel_id=command["channel_id"], actor=user_id)
             case Postmortem():
                 await reply(await postmortem.regenerate(ctx, channel_id=command["channel_id"], user_id=user_id))
-            # -- working an incident (issue 3) --
+            # -- working an incident --
             case SetPhase(phase=phase):
                 await change_phase(ctx, await in_channel(), phase, actor=user_id)
             case SetSeverity(severity=severity):
@@ -85,9 +87,9 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                 await add_action_item(ctx, await in_channel(), text, owner=owner, due=due, actor=user_id)
             case CompleteAction(number=number):
                 await complete_action_item(ctx, await in_channel(), number, actor=user_id)
-            # -- status updates (issue 4) --
+            # -- status updates --
             case OpenUpdate():
                 await updates.open_from_command(ctx, trigger_id=command["trigger_id"], channel_id=command["channel_id"])
             case _:
-                await incidents.incident_in_channel(ctx, command["channel_id"], subcommand.usage)
+                await records.incident_in_channel(ctx, command["channel_id"], subcommand.usage)
                 raise UsageError(f"`{subcommand.usage}` is not available yet.")

@@ -1,4 +1,4 @@
-"""Status-draft listeners: the Approve / Edit / Reject buttons and their modals (issue 5)."""
+"""Status-draft listeners: the Approve / Edit / Reject buttons and their modals."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import draft_posts, drafts
+from bot.status import draft_messages
+
+from bot.status import drafts
 from bot.context import BotContext
 from bot.errors import FormError
-from bot.ids import Action, Callback
+from bot.slack.ids import Action, Callback
 
 
 def _draft_id(action: dict[str, Any]) -> int:
@@ -48,7 +50,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(response_action="errors", errors=exc.errors)
             return
         await ack()
-        ctx.after_ack(draft_posts.refresh_draft(ctx, draft_id), name=f"refresh draft {draft_id}")
+        ctx.after_ack(draft_messages.refresh_draft(ctx, draft_id), name=f"refresh draft {draft_id}")
 
     @app.view(Callback.DRAFT_REJECT)
     async def reject_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -59,4 +61,4 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(response_action="errors", errors=exc.errors)
             return
         await ack()
-        ctx.after_ack(draft_posts.refresh_draft(ctx, draft_id), name=f"refresh draft {draft_id}")
+        ctx.after_ack(draft_messages.refresh_draft(ctx, draft_id), name=f"refresh draft {draft_id}")

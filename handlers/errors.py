@@ -14,10 +14,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot import messages
+from bot.slack import messages
 from bot.context import BotContext
 from bot.errors import IncidentError
-from bot.gateway import SlackCallFailed
+from bot.slack.gateway import SlackCallFailed
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ it clears the ack of a listener that failed after acknowledging. A listener that
 and fails within one poll would then be answered 404; waiting a few polls first lets
 Bolt send the ack it already has. This happens in Socket Mode, where commands and
 button presses go through the app that answers Slack itself; over HTTP they are acked
-at the door (:mod:`bot.intake`) and Bolt always passes a response here."""
+at the door (:mod:`bot.runtime.intake`) and Bolt always passes a response here."""
 
 
 def _response_url(body: dict[str, Any]) -> str | None:

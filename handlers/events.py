@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.capture import capture_reaction
+from bot.timeline.capture import capture_reaction
 from bot.context import BotContext
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import BotContext
-from bot.home import publish_home
+from bot.incidents.home import publish_home
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:

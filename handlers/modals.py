@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import forms
+from bot.slack import forms
 from bot.context import BotContext
-from bot.declare import declare_incident, finish_declare
+from bot.incidents.declare import declare_incident, finish_declare
 from bot.errors import FormError
-from bot.ids import Callback
-from bot import updates  # issue 4
+from bot.slack.ids import Callback
+from bot.status import updates
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:

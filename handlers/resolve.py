@@ -6,10 +6,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import forms, resolve
+from bot.slack import forms
+
+from bot.resolution import resolve
 from bot.context import BotContext
 from bot.errors import FormError
-from bot.ids import Action, Callback
+from bot.slack.ids import Action, Callback
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:

@@ -120,7 +120,7 @@ class Incident(SQLModel, table=True):
     setup_lease_until: datetime | None = _ts(default=None)
     setup_error: str | None = None
 
-    # -- resolve and response metrics (issue 6) ------------------------------
+    # -- resolve and response metrics ------------------------------
     # What the metrics measure is kept on the incident itself, as whole
     # seconds since the declaration, so that MTTA/MTTI/MTTR and SLA compliance
     # aggregate in one pass over an index, never by walking timelines or
@@ -200,7 +200,7 @@ class ProcessedDelivery(SQLModel, table=True):
     at: datetime = _ts(default_factory=utcnow)
 
 
-# -- action items (issue 3) -------------------------------------------------
+# -- action items -------------------------------------------------
 
 
 class ActionItem(SQLModel, table=True):
@@ -228,7 +228,7 @@ class ActionItem(SQLModel, table=True):
         return self.done_at is not None
 
 
-# -- status drafts (issue 5) -------------------------------------------------
+# -- status drafts -------------------------------------------------
 
 
 class DraftState(StrEnum):
@@ -312,7 +312,7 @@ class ExternalStatusIncident(SQLModel, table=True):
     lease_until: datetime | None = _ts(default=None)
 
 
-# -- update reminders and status updates (issue 4) ----------------------------
+# -- update reminders and status updates ----------------------------
 
 
 class IncidentUpdate(SQLModel, table=True):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import IncidentConfig
+from bot.config.settings import IncidentConfig
 from tests.slack_stub.server import FakeSlack
 from tests.support import (
     BOT_TOKEN,

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from bot.ids import Action, Callback, DraftField
+from bot.slack.ids import Action, Callback, DraftField
 from storage import queries
 from storage.models import DraftState, Incident, Phase, Role, StatusDraft, utcnow
 from tests.slack_stub.state import Message

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from bot.ids import Action, Callback, UpdateField
-from bot.scheduler import ScheduledJob, scheduled
+from bot.slack.ids import Action, Callback, UpdateField
+from bot.runtime.scheduler import ScheduledJob, scheduled
 from storage import queries
 from storage.models import Incident, IncidentUpdate, ReminderState, TimelineEvent
 from tests.slack_stub.server import Call, FakeSlack

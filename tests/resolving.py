@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.ids import Action, Callback, ResolveField
+from bot.slack.ids import Action, Callback, ResolveField
 from storage import queries
 from storage.models import Incident
 from tests.slack_stub.server import Call

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bot.config import IncidentConfig, load_settings
+from bot.config.settings import IncidentConfig, load_settings
 from bot.context import BotContext
-from bot.ids import Callback, DeclareField
-from bot.runtime import Runtime
+from bot.slack.ids import Callback, DeclareField
+from bot.runtime.runner import Runtime
 from storage import queries
 from storage.db import sync_url
 from storage.models import Incident
@@ -249,12 +249,12 @@ async def start_bot(
     url = f"http://127.0.0.1:{port}"
     requests = SignedRequests(bot_url=url, signing_secret=SIGNING_SECRET, slack=slack)
     bot = RunningBot(runtime=runtime, url=url, requests=requests, slack=slack, server_task=task)
-    bot.server = server  # type: ignore[attr-defined]
+    bot.runtime.server = server  # type: ignore[attr-defined]
     return bot
 
 
 async def stop_bot(bot: RunningBot) -> None:
-    bot.server.should_exit = True  # type: ignore[attr-defined]
+    bot.runtime.server.should_exit = True  # type: ignore[attr-defined]
     await bot.server_task
     await bot.requests.aclose()
-    await bot.runtime.stop()
+    await bot.runtime.runner.stop()

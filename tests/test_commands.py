@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.commands import (
+from bot.slack.subcommands import (
     COMMANDS,
     AddAction,
     AddNote,

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import (
+from bot.config.settings import (
     ConfigError,
     EscalationStep,
     IncidentConfig,

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot import publish
-from bot.config import ConfigError, IncidentConfig, StatuspageConfig
-from bot.ids import Action
+from bot.status import publication
+from bot.config.settings import ConfigError, IncidentConfig, StatuspageConfig
+from bot.slack.ids import Action
 from storage import queries
 from storage.db import Database
 from storage.models import DraftState, ExternalState, ExternalStatusIncident, Role, utcnow
@@ -53,7 +53,7 @@ def with_statuspage(fake: FakeStatuspage, *, attempts: int = 3) -> IncidentConfi
 
 async def drafted(bot: RunningBot, phase: str = "identified", count: int = 1) -> tuple[Any, Any]:
     """A customer-facing incident (BOB its comms lead) with a pending draft from a phase change."""
-    incident = await bot.declare("Checkout errors", customer_impact=True, services="checkout", responders=[BOB])
+    incident = await bot.incidents.declare("Checkout errors", customer_impact=True, services="checkout", responders=[BOB])
     await assign(bot, incident, Role.COMMS, BOB)
     await set_phase(bot, incident, phase)
     drafts = await wait_drafts(bot, incident.id, count)
@@ -126,8 +126,8 @@ async def test_two_replicas_publish_one_approval_once(make_bot: Any) -> None:
     async with one.ctx.db.session() as session:
         await queries.decide_draft(session=session, draft_id=pending.id, state=DraftState.APPROVED,
                                    actor=BOB, at=utcnow())
-    await asyncio.gather(publish.publish_draft(one.ctx, pending.id), publish.publish_draft(two.ctx, pending.id),
-                         publish.complete_publications(two.ctx))
+    await asyncio.gather(publication.publish_draft(one.ctx, pending.id), publication.publish_draft(two.ctx, pending.id),
+                         publication.complete_publications(two.ctx))
     await wait_state(one, pending.id, DraftState.PUBLISHED)
     assert len(status_posts(one)) == 1
 
@@ -241,7 +241,7 @@ async def test_a_lost_statuspage_create_is_adopted_not_repeated(make_bot: Any, s
         "id": "inc000000099", "name": "Checkout errors", "status": "identified",
         "incident_updates": [{"body": pending.text, "status": "identified", "created_at": utcnow().isoformat()}],
     }
-    await publish.complete_publications(bot.ctx)
+    await publication.complete_publications(bot.ctx)
     await bot.wait_until(lambda: _external(bot, pending.id, ExternalState.DONE))
     assert list(statuspage.incidents) == ["inc000000099"] and statuspage.writes() == []
 

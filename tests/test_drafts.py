@@ -7,9 +7,13 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from bot import draft_texts, drafts, publish
-from bot.config import IncidentConfig
-from bot.ids import Action, Callback, DraftField
+from bot.status import draft_wording
+
+from bot.status import drafts
+
+from bot.status import publication
+from bot.config.settings import IncidentConfig
+from bot.slack.ids import Action, Callback, DraftField
 from storage.models import DraftState, Incident, Phase, Role, utcnow
 from tests.draft_support import (
     assign,
@@ -49,7 +53,7 @@ async def post_update(bot: RunningBot, incident: Incident, *, user: str = ALICE,
 
 
 async def customer_facing_incident(bot: RunningBot, *, comms: str | None = BOB) -> Incident:
-    incident = await bot.declare("Checkout errors", customer_impact=True, services="checkout",
+    incident = await bot.incidents.declare("Checkout errors", customer_impact=True, services="checkout",
                                  responders=[BOB, CAROL])
     if comms:
         await assign(bot, incident, Role.COMMS, comms)
@@ -144,9 +148,9 @@ async def test_a_phase_change_of_a_customer_facing_incident_makes_a_draft(bot: R
 
 
 async def test_no_public_draft_for_private_internal_or_drill_incidents(bot: RunningBot) -> None:
-    private = await bot.declare("Secret breach", customer_impact=True, private=True)
-    drill = await bot.declare("Game day", customer_impact=True, drill=True)
-    internal = await bot.declare("Internal wiki down", customer_impact=False)
+    private = await bot.incidents.declare("Secret breach", customer_impact=True, private=True)
+    drill = await bot.incidents.declare("Game day", customer_impact=True, drill=True)
+    internal = await bot.incidents.declare("Internal wiki down", customer_impact=False)
     for incident in (private, drill, internal):
         await set_phase(bot, incident, "identified")
     await post_update(bot, internal, phase="monitoring", what="Wiki restarted.", customer_facing=False)
@@ -162,7 +166,7 @@ async def _phase_is(bot: RunningBot, incident_id: int, phases: tuple[str, ...]) 
 
 
 async def test_an_update_can_make_an_incident_customer_facing(bot: RunningBot) -> None:
-    incident = await bot.declare("Search slow", customer_impact=False)
+    incident = await bot.incidents.declare("Search slow", customer_impact=False)
     await post_update(bot, incident, phase="identified", what="Slow index rebuild.", customer_facing=True)
     [proposed] = await wait_drafts(bot, incident.id, 1)
     assert "Slow index rebuild." in proposed.text
@@ -263,7 +267,7 @@ async def test_a_draft_slack_refused_is_posted_by_the_completion(bot: RunningBot
     again = await drafts.propose_draft(bot.ctx, incident.id, phase=Phase.IDENTIFIED, text="Found it.",
                                        actor=ALICE, source_key="test:1")
     assert again is not None and again.id == proposed.id
-    await publish.complete_publications(bot.ctx)
+    await publication.complete_publications(bot.ctx)
     [posted] = await wait_drafts(bot, incident.id, 1)
     assert posted.id == proposed.id and has_buttons(message_of(bot, posted))
     drafts_posted = [m for m in bot.slack.messages_in(incident.channel_id)
@@ -283,16 +287,16 @@ async def test_operator_templates_override_the_built_in_wording(make_bot: object
 
 
 async def test_every_phase_template_reads_right_and_fits_the_limit(bot: RunningBot) -> None:
-    incident = await bot.declare("Checkout errors", customer_impact=True, services="checkout")
+    incident = await bot.incidents.declare("Checkout errors", customer_impact=True, services="checkout")
     now = utcnow()
     for phase in Phase:
-        text = draft_texts.public_text(bot.ctx, incident, phase, "Payments <fail>.", now=now)
+        text = draft_wording.public_text(bot.ctx, incident, phase, "Payments <fail>.", now=now)
         assert "checkout" in text and "Payments <fail>." in text, phase
         if phase == Phase.RESOLVED:
             assert "has been resolved" in text and "The problem lasted from" in text
         else:
             assert "We will post the next update by" in text and "UTC" in text
-    long = draft_texts.public_text(bot.ctx, incident, Phase.IDENTIFIED, "word " * 900, now=now)
+    long = draft_wording.public_text(bot.ctx, incident, Phase.IDENTIFIED, "word " * 900, now=now)
     assert len(long) <= 2000 and long.endswith("UTC.") and "…" in long
-    assert draft_texts.spoken(timedelta(minutes=30)) == "30 minutes"
-    assert draft_texts.spoken(timedelta(hours=1)) == "1 hour"
+    assert draft_wording.spoken(timedelta(minutes=30)) == "30 minutes"
+    assert draft_wording.spoken(timedelta(hours=1)) == "1 hour"

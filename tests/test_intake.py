@@ -10,12 +10,12 @@ import httpx
 import pytest
 from slack_bolt.async_app import AsyncBoltRequest
 
-from bot.config import IncidentConfig
-from bot.ids import Action, Callback
-from bot.intake import acks_early
+from bot.config.settings import IncidentConfig
+from bot.slack.ids import Action, Callback
+from bot.runtime.intake import acks_early
 from storage import queries
 from storage.db import Database
-from tests.issue3_helpers import event_payload, quiet
+from tests.channel_commands import event_payload, quiet
 from tests.processes import BotProcess
 from tests.resolving import open_resolve_modal, submit_resolve
 from tests.slack_stub.requests import SignedRequests
@@ -55,7 +55,7 @@ def test_only_requests_whose_ack_says_nothing_are_acked_at_the_door(request_: As
 
 
 async def test_forged_requests_of_every_kind_get_401_and_change_nothing(bot: RunningBot) -> None:
-    incident = await bot.declare("Forgery target")
+    incident = await bot.incidents.declare("Forgery target")
     await quiet(bot)
     calls_before = len(bot.slack.calls)
     incidents_before = len(await bot.all_incidents())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.leader import Leadership, lock_for
+from bot.runtime.leader import Leadership, lock_for
 
 pytestmark = pytest.mark.asyncio
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.ids import Callback
+from bot.slack.ids import Callback
 from storage.db import Database
 from storage import queries
 from tests.processes import BotProcess

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slug import channel_name, slugify
+from bot.incidents.slug import channel_name, slugify
 
 DAY = date(2025, 3, 7)
 SLACK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")

@@ -6,9 +6,9 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
-from bot.config import IncidentConfig
-from bot.render import Renderer
-from bot.status_page import iso
+from bot.config.settings import IncidentConfig
+from bot.config.render import Renderer
+from bot.status.public_page import iso
 from storage.models import DraftState, Phase, utcnow
 from tests.draft_support import add_draft, add_incident, get
 from tests.support import RunningBot
@@ -119,7 +119,7 @@ async def test_times_on_the_page_use_the_configured_zone(make_bot: object) -> No
 
 def test_every_status_template_renders() -> None:
     """The page and feed templates render with an empty view (every template is rendered in a test)."""
-    from bot.status_page import StatusView
+    from bot.status.public_page import StatusView
 
     renderer = Renderer(timezone=IncidentConfig().tz)
     view = StatusView(incidents=[], generated_at=utcnow())

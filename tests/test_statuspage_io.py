@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, IncidentConfig, StatuspageConfig, load_config, load_settings
-from bot.statuspage_io import StatuspageClient, StatuspageError, StatuspageUpdate, check_configured, client_for
+from bot.config.settings import ConfigError, IncidentConfig, StatuspageConfig, load_config, load_settings
+from bot.status.statuspage_client import StatuspageClient, StatuspageError, StatuspageUpdate, check_configured, client_for
 from tests.statuspage_stub import FakeStatuspage
 
 FAST = timedelta(milliseconds=20)

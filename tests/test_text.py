@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text import neutralise, truncate
+from bot.slack.mrkdwn import neutralise, truncate
 
 
 @pytest.mark.parametrize(

@@ -203,7 +203,7 @@ def history(ws: Workspace, p: Params) -> dict[str, Any]:
 
 
 def _in_window(ts: str, p: Params) -> bool:
-    """`oldest` < ts < `latest` (issue 3: fetching one message); `inclusive` admits the bounds, as Slack."""
+    """`oldest` < ts < `latest`; `inclusive` admits the bounds, as Slack."""
     oldest, latest, inclusive = p.text("oldest"), p.text("latest"), p.flag("inclusive")
     if oldest is not None and (float(ts) < float(oldest) or (float(ts) == float(oldest) and not inclusive)):
         return False

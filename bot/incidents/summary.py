@@ -1,0 +1,25 @@
+"""Keeping the pinned summary message and the channel topic true."""
+
+from __future__ import annotations
+
+from bot.slack import messages
+from bot.context import BotContext
+from storage import queries
+
+
+async def refresh_summary(ctx: BotContext, incident_id: int, *, topic: bool = True) -> None:
+    """Rewrite the pinned summary (chat.update) and the topic from the incident as stored now.
+
+    Called after every change others need to see; a no-op until the declare
+    sequence has posted the summary. ``topic=False`` leaves the topic alone for
+    changes it does not show (reminder times): Slack posts a notice in the
+    channel every time a topic is set.
+    """
+    async with ctx.db.session() as session:
+        incident = await queries.get_incident(session=session, incident_id=incident_id)
+    if incident is None or incident.channel_id is None or incident.summary_ts is None:
+        return
+    text, blocks = await messages.summary(ctx, incident)
+    await ctx.slack.update_message(incident.channel_id, incident.summary_ts, text=text, blocks=blocks)
+    if topic and incident.topic_set:
+        await ctx.slack.set_topic(incident.channel_id, messages.topic(ctx, incident))

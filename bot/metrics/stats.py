@@ -1,0 +1,216 @@
+"""Response metrics: per incident (TTA, TTI, TTR) and across incidents (MTTA, MTTI, MTTR, SLA, cadence).
+
+The database does the aggregation (:func:`storage.queries.response_metrics`);
+this module turns sums into means and ratios and decides nothing else, so
+`/incident stats`, App Home, the report and `/metrics` all show the same numbers.
+Drills are never part of a metric: they are counted apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from bot.config.settings import IncidentConfig
+from bot.context import BotContext
+from storage import queries
+from storage.db import Database
+from storage.models import Incident, utcnow
+
+SEVERITIES = (1, 2, 3, 4)
+HOME_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Compliance:
+    """How many incidents met a target, and how many missed it (undecided ones are in neither)."""
+
+    met: int
+    missed: int
+
+    @property
+    def decided(self) -> int:
+        return self.met + self.missed
+
+    @property
+    def ratio(self) -> float | None:
+        """Share met, or None when nothing was decided yet."""
+        return self.met / self.decided if self.decided else None
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """Check-ins (updates, *No change*, the resolution) and how many came later than the cadence."""
+
+    check_ins: int
+    late: int
+    late_total: timedelta
+    late_max: timedelta
+
+    @property
+    def late_mean(self) -> timedelta | None:
+        """How late a late check-in was, on average."""
+        return self.late_total / self.late if self.late else None
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """The metrics of one group of incidents (one severity, or all of them)."""
+
+    declared: int
+    open: int
+    resolved: int
+    mtta: timedelta | None
+    mtti: timedelta | None
+    mttr: timedelta | None
+    respond: Compliance
+    resolve: Compliance
+    cadence: Cadence
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityMetrics:
+    """Metrics of one severity, with the targets they are measured against."""
+
+    severity: int
+    respond_within: timedelta
+    resolve_within: timedelta
+    update_every: timedelta
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Metrics over a window: per severity, all together, and the drills left out."""
+
+    since: datetime
+    until: datetime
+    by_severity: Sequence[SeverityMetrics]
+    total: Metrics
+    drills: int
+
+    @property
+    def days(self) -> int:
+        return round((self.until - self.since) / timedelta(days=1))
+
+    @property
+    def empty(self) -> bool:
+        return self.total.declared == 0
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentMetrics:
+    """One incident's response times against its severity's targets."""
+
+    tta: timedelta | None
+    tti: timedelta | None
+    ttr: timedelta | None
+    respond_within: timedelta
+    resolve_within: timedelta
+    update_every: timedelta
+    cadence: Cadence
+
+    @property
+    def respond_met(self) -> bool | None:
+        return None if self.tta is None else self.tta <= self.respond_within
+
+    @property
+    def resolve_met(self) -> bool | None:
+        return None if self.ttr is None else self.ttr <= self.resolve_within
+
+
+def _mean(total_seconds: float, count: int) -> timedelta | None:
+    return timedelta(seconds=round(total_seconds / count)) if count else None
+
+
+def _combine(rows: Iterable[queries.MetricsRow]) -> Metrics:
+    """Add rows up (sums and counts), then take means: exact for any grouping."""
+    names = [f.name for f in fields(queries.MetricsRow) if f.name not in ("severity", "drill")]
+    totals = dict.fromkeys(names, 0.0)
+    late_max = 0
+    for row in rows:
+        for name in names:
+            totals[name] += getattr(row, name)
+        late_max = max(late_max, row.late_seconds_max)
+
+    def whole(name: str) -> int:
+        return int(totals[name])
+
+    return Metrics(
+        declared=whole("declared"),
+        open=whole("open"),
+        resolved=whole("resolved"),
+        mtta=_mean(totals["tta_seconds"], whole("acknowledged")),
+        mtti=_mean(totals["tti_seconds"], whole("identified")),
+        mttr=_mean(totals["ttr_seconds"], whole("resolved")),
+        respond=Compliance(whole("respond_met"), whole("respond_missed")),
+        resolve=Compliance(whole("resolve_met"), whole("resolve_missed")),
+        cadence=Cadence(whole("check_ins"), whole("late_check_ins"),
+                        timedelta(seconds=whole("late_seconds_total")), timedelta(seconds=late_max)),
+    )
+
+
+async def compute_report(ctx: BotContext, *, days: int) -> Report:
+    """Metrics of the incidents declared in the last ``days`` days."""
+    return await report_from(ctx.db, ctx.config, days=days)
+
+
+async def report_from(db: Database, config: IncidentConfig, *, days: int | None = None,
+                      since: datetime | None = None, until: datetime | None = None) -> Report:
+    """Metrics of the incidents declared from ``since`` (or ``days`` before ``until``) to ``until`` (now).
+
+    Needs only the database and the policy, so the ``report`` command runs without Slack.
+    """
+    end = until or utcnow()
+    start = since if since is not None else end - timedelta(days=days or 30)
+    policies = {severity: config.policy(severity) for severity in SEVERITIES}
+    async with db.session() as session:
+        rows = await queries.response_metrics(
+            session=session, since=start, until=end,
+            respond_within={s: p.respond_within for s, p in policies.items()},
+            resolve_within={s: p.resolve_within for s, p in policies.items()},
+        )
+    real = [row for row in rows if not row.drill]
+    return Report(
+        since=start,
+        until=end,
+        by_severity=[
+            SeverityMetrics(severity=s, respond_within=p.respond_within, resolve_within=p.resolve_within,
+                            update_every=p.update_every, metrics=_combine(r for r in real if r.severity == s))
+            for s, p in policies.items()
+        ],
+        total=_combine(real),
+        drills=sum(row.declared for row in rows if row.drill),
+    )
+
+
+def incident_metrics(config: IncidentConfig, incident: Incident) -> IncidentMetrics:
+    """TTA, TTI and TTR of one incident (None while not reached) against its severity's targets."""
+    policy = config.policy(incident.severity)
+
+    def seconds(value: int | None) -> timedelta | None:
+        return None if value is None else timedelta(seconds=value)
+
+    return IncidentMetrics(
+        tta=seconds(incident.tta_seconds),
+        tti=seconds(incident.tti_seconds),
+        ttr=seconds(incident.ttr_seconds),
+        respond_within=policy.respond_within,
+        resolve_within=policy.resolve_within,
+        update_every=policy.update_every,
+        cadence=Cadence(incident.check_ins, incident.late_check_ins,
+                        timedelta(seconds=incident.late_seconds_total),
+                        timedelta(seconds=incident.late_seconds_max)),
+    )
+
+
+async def stats_reply(ctx: BotContext, days: int) -> str:
+    """The ephemeral answer to `/incident stats [days]`."""
+    report = await compute_report(ctx, days=days)
+    return ctx.render.slack("stats", report=report)
+
+
+async def home_metrics(ctx: BotContext) -> str:
+    """The metrics section of App Home: the last 30 days, all severities together."""
+    return ctx.render.slack("home_metrics", report=await compute_report(ctx, days=HOME_DAYS))

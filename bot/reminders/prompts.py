@@ -1,0 +1,96 @@
+"""Answering update reminders from their buttons: *No change* and *Snooze*.
+
+Only members of the incident channel may answer, and only while the incident
+is open. The one prompt waiting for an answer is closed by a conditional
+update in the database, so a double click, or a press on an older prompt
+after a newer one was posted, answers exactly once; every prompt the answer
+touched loses its buttons and says how it was answered.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.consequences import follow
+
+from bot.reminders import cadence
+from bot.context import BotContext
+from bot.errors import IncidentError
+from bot.incidents.summary import refresh_summary
+from storage import queries
+from storage.models import Incident, utcnow
+
+SNOOZE = timedelta(minutes=15)
+
+
+async def responder_in_channel(ctx: BotContext, *, channel_id: str, user_id: str,
+                               incident_id: int | None = None) -> Incident:
+    """The open incident of this channel, if the person pressing is in its channel; else a clear refusal."""
+    async with ctx.db.session() as session:
+        incident = await queries.incident_by_channel(session=session, channel_id=channel_id)
+    if incident is None or (incident_id is not None and incident.id != incident_id):
+        raise IncidentError("This button belongs to no incident the bot knows; nothing was changed.")
+    if not incident.is_open:
+        raise IncidentError(
+            f"{incident.reference} was resolved at {ctx.render.local_time(incident.resolved_at)}, so it needs "
+            "no updates; nothing was changed. Reopen it with `/incident reopen` if it is not over."
+        )
+    if user_id not in await ctx.slack.members(channel_id):
+        raise IncidentError(
+            f"Only members of {incident.reference}'s channel can answer for it. Join the channel first; "
+            "nothing was changed."
+        )
+    return incident
+
+
+async def no_change(
+    ctx: BotContext, *, channel_id: str, user_id: str, incident_id: int | None, pressed_ts: str
+) -> None:
+    """Nothing new to report: logged, and the next prompt is a full cadence from now."""
+    incident = await responder_in_channel(ctx, channel_id=channel_id, user_id=user_id, incident_id=incident_id)
+    await _answer(ctx, incident, user_id=user_id, pressed_ts=pressed_ts, snoozed=False)
+
+
+async def snooze(
+    ctx: BotContext, *, channel_id: str, user_id: str, incident_id: int | None, pressed_ts: str
+) -> None:
+    """Ask again in 15 minutes."""
+    incident = await responder_in_channel(ctx, channel_id=channel_id, user_id=user_id, incident_id=incident_id)
+    await _answer(ctx, incident, user_id=user_id, pressed_ts=pressed_ts, snoozed=True)
+
+
+async def _answer(ctx: BotContext, incident: Incident, *, user_id: str, pressed_ts: str, snoozed: bool) -> None:
+    assert incident.id is not None
+    incident_id = incident.id
+    now = utcnow()
+    next_due = now + (SNOOZE if snoozed else cadence.cadence(ctx, incident))
+    async with ctx.incident_locks[incident_id]:
+        async with ctx.db.session() as session:
+            state = await queries.reminder_state(session=session, incident_id=incident_id)
+            waiting = state.prompt_ts if state is not None else None
+            won = waiting is not None and await queries.answer_prompt(
+                session=session, incident_id=incident_id, prompt_ts=waiting, counted_from=None if snoozed else now,
+            )
+            current = await queries.get_incident(session=session, incident_id=incident_id)
+            assert current is not None
+            if won:
+                current.next_update_due = next_due
+                session.add(current)
+                await queries.add_timeline(
+                    session=session, incident_id=incident_id, actor=user_id, at=now,
+                    kind="reminder_snoozed" if snoozed else "no_change",
+                    text=(f"Update reminder snoozed until {ctx.render.local_time(next_due)}" if snoozed
+                          else "No change since the last update"),
+                )
+        if not won:
+            raise IncidentError(
+                f"The update reminder for {incident.reference} was already answered; the next update is due "
+                f"{ctx.render.local_time(current.next_update_due)}. Nothing was changed."
+            )
+        await cadence.arm(ctx, incident_id, next_due)
+    assert waiting is not None
+    outcome: cadence.PromptOutcome = "snoozed" if snoozed else "no_change"
+    for ts in dict.fromkeys([waiting, pressed_ts]):
+        await cadence.close_prompt(ctx, current, ts, outcome=outcome, actor=user_id, next_due=next_due)
+    await refresh_summary(ctx, incident_id, topic=False)
+    await follow.after_response(ctx, incident_id, at=now, check_in=not snoozed)

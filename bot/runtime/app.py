@@ -1,0 +1,60 @@
+"""Building the Bolt app and the shared context from settings."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+
+from bot.config.settings import IncidentConfig, Settings
+from bot.context import BotContext
+from bot.slack.gateway import SlackGateway
+from bot.config.render import Renderer
+from handlers import register_all
+from storage.db import Database
+
+
+def build_context(settings: Settings, config: IncidentConfig) -> BotContext:
+    """Everything the listeners and jobs share; nothing here talks to the network yet."""
+    return BotContext(
+        settings=settings,
+        config=config,
+        db=Database(settings.database_url),
+        slack=SlackGateway(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url),
+        render=Renderer(timezone=config.tz, override_dir=config.templates_dir),
+    )
+
+
+def build_app(ctx: BotContext, *, acked: bool = False) -> AsyncApp:
+    """A Bolt app with every listener, sharing the gateway's client.
+
+    Authorization answers from the identity that start-up already proved with
+    auth.test, so no request ever waits on a Web API call before its ack.
+
+    ``acked=True`` builds the worker app for requests the intake has already
+    acknowledged (:mod:`bot.runtime.intake`): it runs each listener to the end before
+    returning, so a graceful stop can wait for the work. The other app answers
+    Slack itself and returns as soon as a listener acks.
+
+    Neither checks signatures: the HTTP endpoint verifies every request before
+    Bolt sees it, and Socket Mode requests arrive over an authenticated socket.
+    """
+    token = ctx.settings.slack_bot_token.get_secret_value()
+
+    async def authorize() -> AuthorizeResult:
+        identity = await ctx.slack.identity()
+        return AuthorizeResult(
+            enterprise_id=identity.get("enterprise_id"), team_id=identity.get("team_id"),
+            bot_user_id=identity.get("user_id"), bot_id=identity.get("bot_id"), bot_token=token,
+        )
+
+    app = AsyncApp(
+        client=ctx.slack.client,
+        authorize=authorize,
+        process_before_response=acked,
+        request_verification_enabled=False,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    register_all(app, ctx)
+    return app

@@ -1,0 +1,180 @@
+"""Starting and stopping the bot: migrate, check the token, serve, finish interrupted work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.runtime.app import build_app, build_context
+from bot.config.settings import IncidentConfig, Settings
+from bot.incidents.declare import resume_unfinished_declares
+from bot.slack.gateway import SlackCallFailed
+from bot.runtime.intake import Intake
+from bot.status.publication import run_completion  # status drafts
+from bot.status.statuspage_client import check_configured as check_statuspage
+from bot.resolution.followups import reconcile_followups
+from bot.runtime.leader import Leadership, lock_for
+from bot.reminders.cadence import reconcile_reminders
+from bot.runtime.scheduler import start_scheduler, stop_scheduler
+from bot.runtime.server import create_web_app
+from storage.db import migrate
+
+log = logging.getLogger(__name__)
+
+RECONCILE_EVERY_SECONDS = 5.0
+LEADER_POLL_SECONDS = 2.0
+JOBS_ALIGN_SECONDS = 10.0
+RECONCILERS = (reconcile_reminders, reconcile_followups)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+FINISH_SECONDS = 20.0
+"""On a graceful stop, how long the work of requests Slack was told about may take to finish."""
+
+
+class HttpServer(uvicorn.Server):
+    """uvicorn's server, but a stop signal ends ``serve()`` instead of the process.
+
+    uvicorn sends itself SIGTERM or SIGINT again once it has shut down, which
+    kills the process before the runtime has finished acknowledged work and
+    closed the database. Here the signal only stops the server; a second one
+    during the runtime's stop gets the default behaviour and ends the process.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for stop_signal in STOP_SIGNALS:
+            loop.add_signal_handler(stop_signal, self.handle_exit, stop_signal, None)
+        try:
+            yield
+        finally:
+            for stop_signal in STOP_SIGNALS:
+                loop.remove_signal_handler(stop_signal)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message tells the operator what to fix."""
+
+
+class Runtime:
+    """One running bot: its context, Bolt apps, intake and ASGI app."""
+
+    def __init__(self, settings: Settings, config: IncidentConfig) -> None:
+        self.ctx = build_context(settings, config)
+        self.app = build_app(self.ctx)
+        self.intake = Intake(build_app(self.ctx, acked=True), self.ctx)
+        self.web = create_web_app(self.ctx, self.app, self.intake)
+        self.leadership = Leadership(
+            lock_for(settings.database_url), on_elected=self._lead, on_demoted=self._follow,
+            poll_seconds=LEADER_POLL_SECONDS,
+        )
+
+    async def _lead(self) -> None:
+        await start_scheduler(self.ctx, reconcile=RECONCILERS)
+        self.ctx.scheduler_leader = True
+
+    async def _follow(self) -> None:
+        self.ctx.scheduler_leader = False
+        await stop_scheduler(self.ctx)
+
+    async def start(self) -> None:
+        """Migrate the schema, prove the token works, start the scheduler, then finish interrupted declares."""
+        check_statuspage(self.ctx.settings, self.ctx.config)
+        await asyncio.to_thread(migrate, self.ctx.settings.database_url)
+        await self.ctx.slack.open()
+        try:
+            identity = await self.ctx.slack.identity()
+        except SlackCallFailed as exc:
+            await self.ctx.slack.close()
+            raise StartupError(
+                f"Slack refused SLACK_BOT_TOKEN ({exc.error}) at {self.ctx.settings.slack_api_url}: "
+                "check the token and that the app is installed."
+            ) from exc
+        log.info("connected to Slack as %s in team %s", identity.get("user_id"), identity.get("team_id"))
+        await self.leadership.campaign_once()
+        self.ctx.spawn(self.leadership.run(), name="leader-election")
+        if self.ctx.db.is_postgres:
+            self.ctx.spawn(self._align_jobs(), name="align-scheduled-jobs")
+        self.ctx.spawn(self._reconcile_declares(), name="reconcile-declares")
+        self.ctx.spawn(run_completion(self.ctx), name="complete-status-publications")
+        self.intake.start()
+
+    async def _align_jobs(self) -> None:
+        """On the leader, keep jobs in line with changes other replicas made in the database.
+
+        Replicas that do not run the scheduler record every change (next
+        update due, escalations, follow-ups) in the database; the leader's
+        reconcilers turn those into jobs, so nothing is lost with replicas.
+        """
+        while True:
+            await asyncio.sleep(JOBS_ALIGN_SECONDS)
+            if not self.leadership.is_leader:
+                continue
+            for reconcile in RECONCILERS:
+                try:
+                    await reconcile(self.ctx)
+                except Exception:  # noqa: BLE001 - the next pass tries again
+                    log.exception("aligning scheduled jobs failed; trying again shortly")
+
+    async def _reconcile_declares(self) -> None:
+        """Finish interrupted declares now, then keep retrying failed ones with backoff.
+
+        Runs in every replica: the per-incident lease makes sure only one
+        worker runs a given declare at a time.
+        """
+        while True:
+            try:
+                finished = await resume_unfinished_declares(self.ctx)
+                if finished:
+                    log.info("resumed %d unfinished declare(s)", finished)
+            except Exception:  # noqa: BLE001 - a bad pass must not stop later ones
+                log.exception("declare reconciliation failed; trying again shortly")
+            await asyncio.sleep(RECONCILE_EVERY_SECONDS)
+
+    async def stop(self) -> None:
+        """Finish the Slack requests already acknowledged, then stop background work."""
+        try:
+            await asyncio.wait_for(self._finish_acknowledged(), FINISH_SECONDS)
+        except TimeoutError:
+            log.warning("stopping with %d acknowledged Slack request(s) unfinished",
+                        self.intake.queued + len(self.ctx.acknowledged))
+        await self.intake.stop()
+        for task in [*self.ctx.background, *self.ctx.acknowledged]:
+            task.cancel()
+        await self.ctx.drain()
+        await self.ctx.slack.close()
+        await self.ctx.db.dispose()
+
+    async def _finish_acknowledged(self) -> None:
+        await self.intake.finish()
+        await self.ctx.finish_acknowledged()
+
+    async def serve_http(self, *, host: str, port: int) -> None:
+        """HTTP mode: Slack posts to /slack/events on this server."""
+        await self.start()
+        try:
+            await self.http_server(host=host, port=port).serve()
+        finally:
+            await self.stop()
+
+    def http_server(self, *, host: str, port: int) -> uvicorn.Server:
+        return HttpServer(uvicorn.Config(self.web, host=host, port=port, lifespan="off", http="httptools",
+                                             log_level="info", access_log=False))
+
+    async def serve_socket_mode(self, *, host: str, port: int) -> None:
+        """Socket Mode: Slack talks over a WebSocket; the HTTP server still serves health and metrics."""
+        await self.start()
+        app_token = self.ctx.settings.slack_app_token
+        assert app_token is not None
+        handler = AsyncSocketModeHandler(self.app, app_token.get_secret_value())
+        try:
+            await handler.connect_async()
+            await self.http_server(host=host, port=port).serve()
+        finally:
+            await handler.close_async()
+            await self.stop()

@@ -1,0 +1,322 @@
+"""Status updates: the update form, reading it, and what posting one changes.
+
+The form opens from a reminder prompt, the pinned summary or ``/incident
+update``, prefilled from the previous update so people only say what changed.
+A submission is recorded in one transaction (the update, the customer-facing
+flag, the reminder state, the timeline) before the modal closes; the channel
+message, the next reminder, the phase change and the summary follow.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.slack import blocks
+
+from bot.consequences import follow
+
+from bot.reminders import cadence
+from bot.slack.blocks import ETA_MAX, UPDATE_TEXT_MAX
+from bot.context import BotContext
+from bot.config.durations import parse_duration
+from bot.errors import FormError, IncidentError
+from bot.slack.ids import UpdateField
+from bot.incidents.records import incident_in_channel
+from bot.incidents.phases import change_phase
+from bot.slack.posting import tell_channel
+from bot.reminders.prompts import responder_in_channel
+from storage import queries
+from storage.models import Incident, IncidentUpdate, Phase, utcnow
+
+log = logging.getLogger(__name__)
+
+UPDATE_USAGE = "/incident update"
+UPDATE_PHASES = (Phase.INVESTIGATING, Phase.IDENTIFIED, Phase.MONITORING)
+"""Phases an update may set; resolving has its own form (summary, root cause)."""
+
+UNKNOWN_ETA = frozenset({"unknown", "tbd", "n/a", "na", "none", "?", "-"})
+_CLOCK = re.compile(r"^(?:(?P<day>today|tomorrow)\s+)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm)?$",
+                    re.IGNORECASE)
+_ETA_FORMS = '"45m", "2h", "in 1h30m", "14:30", "2pm", "tomorrow 09:00", "2030-01-31 14:30" or "unknown"'
+
+StateValues = dict[str, dict[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRequest:
+    """What the update modal asked for, already validated."""
+
+    incident_id: int
+    request_key: str
+    posted_by: str
+    phase: Phase
+    what_changed: str
+    next_steps: str
+    eta: str
+    eta_at: datetime | None
+    customer_facing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedUpdate:
+    """A stored update and what it changed, for the steps after the modal closes."""
+
+    incident: Incident
+    update: IncidentUpdate
+    new_phase: Phase | None
+    answered_prompt: str | None
+
+
+# -- reading the form -------------------------------------------------------------
+
+
+def parse_eta(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The moment an ETA names, or None when it names none ("", "unknown").
+
+    Accepts a duration from now ("45m", "in 2h"), a clock time in the
+    configured zone ("14:30", "2pm": today, or tomorrow once passed; "today"
+    or "tomorrow" may be said), or a date and time ("2030-01-31 14:30",
+    ISO 8601 with a zone). Anything else, or a moment already past, is a
+    ValueError saying what is accepted.
+    """
+    cleaned = " ".join(text.split())
+    if not cleaned or cleaned.lower() in UNKNOWN_ETA:
+        return None
+    relative = cleaned[3:] if cleaned.lower().startswith("in ") else cleaned
+    try:
+        return now + parse_duration(relative)
+    except ValueError:
+        pass
+    moment = _clock_time(cleaned, now=now, tz=tz) or _date_time(cleaned, tz=tz)
+    if moment is None:
+        raise ValueError(f"“{cleaned}” is not an ETA this bot can read. Write {_ETA_FORMS}.")
+    if moment <= now:
+        raise ValueError(f"“{cleaned}” is in the past. Give a time still to come, or “unknown”.")
+    return moment
+
+
+def _clock_time(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
+    match = _CLOCK.match(text)
+    if match is None or (match["minute"] is None and match["half"] is None):
+        return None
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    if match["half"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if match["half"].lower() == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    local_now = now.astimezone(tz)
+    day = local_now.date() + timedelta(days=1 if (match["day"] or "").lower() == "tomorrow" else 0)
+    moment = datetime.combine(day, time(hour, minute), tzinfo=tz)
+    if match["day"] is None and moment <= local_now:
+        moment += timedelta(days=1)
+    return moment
+
+
+def _date_time(text: str, *, tz: ZoneInfo) -> datetime | None:
+    if ":" not in text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def read_form(values: StateValues, *, user_id: str, view_id: str, metadata: dict[str, Any],
+              now: datetime, tz: ZoneInfo) -> UpdateRequest:
+    """Validate the update modal (pure); every problem is reported under its field at once."""
+
+    def element(field: str) -> dict[str, Any]:
+        return values.get(field, {}).get(field, {})
+
+    def text(field: str) -> str:
+        return (element(field).get("value") or "").strip()
+
+    errors: dict[str, str] = {}
+    phase_value = (element(UpdateField.PHASE).get("selected_option") or {}).get("value")
+    phase = next((p for p in UPDATE_PHASES if p.value == phase_value), None)
+    if phase is None:
+        errors[UpdateField.PHASE] = "Pick the phase the incident is in (to resolve it, use /incident resolve)."
+    what_changed, next_steps, eta = text(UpdateField.WHAT_CHANGED), text(UpdateField.NEXT_STEPS), text(UpdateField.ETA)
+    if not what_changed:
+        errors[UpdateField.WHAT_CHANGED] = ("Say what changed since the last update. "
+                                            "If nothing did, press No change on the reminder instead.")
+    elif len(what_changed) > UPDATE_TEXT_MAX:
+        errors[UpdateField.WHAT_CHANGED] = f"This is {len(what_changed)} characters; keep it to {UPDATE_TEXT_MAX}."
+    if len(next_steps) > UPDATE_TEXT_MAX:
+        errors[UpdateField.NEXT_STEPS] = f"This is {len(next_steps)} characters; keep it to {UPDATE_TEXT_MAX}."
+    eta_at: datetime | None = None
+    if len(eta) > ETA_MAX:
+        errors[UpdateField.ETA] = f"Keep the ETA to {ETA_MAX} characters, e.g. “45m” or “14:30”."
+    else:
+        try:
+            eta_at = parse_eta(eta, now=now, tz=tz)
+        except ValueError as exc:
+            errors[UpdateField.ETA] = str(exc)
+    facing = (element(UpdateField.CUSTOMER_FACING).get("selected_option") or {}).get("value")
+    if facing not in ("yes", "no"):
+        errors[UpdateField.CUSTOMER_FACING] = "Say whether customers can see this incident."
+    incident_id = metadata.get("incident_id")
+    if not isinstance(incident_id, int):
+        errors[UpdateField.WHAT_CHANGED] = "This form lost track of its incident; close it and open it again."
+    if errors:
+        raise FormError(errors)
+    assert phase is not None and isinstance(incident_id, int)
+    return UpdateRequest(
+        incident_id=incident_id, request_key=f"update:{view_id}", posted_by=user_id, phase=phase,
+        what_changed=what_changed, next_steps=next_steps, eta=" ".join(eta.split()), eta_at=eta_at,
+        customer_facing=facing == "yes",
+    )
+
+
+def read_submission(ctx: BotContext, values: StateValues, *, user_id: str, view_id: str,
+                    metadata: dict[str, Any]) -> UpdateRequest:
+    """:func:`read_form` at the current time, in the configured zone."""
+    return read_form(values, user_id=user_id, view_id=view_id, metadata=metadata, now=utcnow(), tz=ctx.config.tz)
+
+
+# -- opening the form ----------------------------------------------------------------
+
+
+async def open_from_command(ctx: BotContext, *, trigger_id: str, channel_id: str) -> None:
+    """``/incident update`` in an incident channel."""
+    incident = await incident_in_channel(ctx, channel_id, UPDATE_USAGE)
+    if not incident.is_open:
+        raise IncidentError(f"{incident.reference} is resolved, so it needs no updates; nothing was changed. "
+                            "Reopen it with `/incident reopen` if it is not over.")
+    await _open(ctx, incident, trigger_id=trigger_id)
+
+
+async def open_from_button(ctx: BotContext, *, trigger_id: str, channel_id: str, user_id: str,
+                           incident_id: int | None, from_prompt: bool) -> None:
+    """*Post update* on a reminder prompt or on the pinned summary, for members of the channel."""
+    incident = await responder_in_channel(ctx, channel_id=channel_id, user_id=user_id, incident_id=incident_id)
+    await _open(ctx, incident, trigger_id=trigger_id)
+    if from_prompt:
+        assert incident.id is not None
+        await follow.after_response(ctx, incident.id, at=utcnow(), check_in=False)
+
+
+async def _open(ctx: BotContext, incident: Incident, *, trigger_id: str) -> None:
+    assert incident.id is not None
+    async with ctx.db.session() as session:
+        previous = await queries.latest_update(session=session, incident_id=incident.id)
+    view = blocks.update_modal(
+        intro=ctx.render.slack("update_intro", incident=incident, previous=previous),
+        phases=[p.value for p in UPDATE_PHASES],
+        phase=incident.phase.value,
+        what_changed=previous.what_changed if previous else "",
+        next_steps=previous.next_steps if previous else "",
+        eta=_eta_prefill(ctx, previous),
+        customer_facing=incident.customer_facing,
+        metadata={"incident_id": incident.id},
+    )
+    await ctx.slack.open_view(trigger_id, view)
+
+
+def _eta_prefill(ctx: BotContext, previous: IncidentUpdate | None) -> str:
+    """The previous ETA as a local time that reads back the same, or its words; a passed ETA is dropped."""
+    if previous is None:
+        return ""
+    if previous.eta_at is None:
+        return previous.eta
+    if previous.eta_at <= utcnow():
+        return ""
+    return previous.eta_at.astimezone(ctx.config.tz).strftime("%Y-%m-%d %H:%M")
+
+
+# -- posting ---------------------------------------------------------------------------
+
+
+class _AlreadyPosted(Exception):
+    """The same modal was submitted before (a double click or Slack's retry): undo and ignore."""
+
+
+async def record_update(ctx: BotContext, request: UpdateRequest) -> RecordedUpdate | None:
+    """Store the update and everything it changes, or raise FormError; None for a repeated submission.
+
+    Runs before the modal closes, so a problem the form could not see (the
+    incident resolved meanwhile, a private incident marked customer-facing)
+    is shown under its field and nothing is stored. The submission is claimed
+    last, inside the same transaction, so a refused or failed one can be
+    submitted again.
+    """
+    now = utcnow()
+    try:
+        async with ctx.incident_locks[request.incident_id], ctx.db.session() as session:
+            if await queries.delivery_claimed(session=session, key=request.request_key):
+                raise _AlreadyPosted
+            incident = await queries.incident_for_update(session=session, incident_id=request.incident_id)
+            state = await queries.reminder_state(session=session, incident_id=request.incident_id)
+            if incident is None or state is None:
+                raise FormError({UpdateField.WHAT_CHANGED: "This incident no longer exists."})
+            _check(incident, request)
+            previous = await queries.latest_update(session=session, incident_id=request.incident_id)
+            if previous is not None and previous.what_changed == request.what_changed:
+                raise FormError({UpdateField.WHAT_CHANGED: (
+                    "This is what the last update said. Say what changed since then, "
+                    "or press No change on the reminder instead.")})
+            update = IncidentUpdate(
+                incident_id=request.incident_id, phase=request.phase, what_changed=request.what_changed,
+                next_steps=request.next_steps, eta=request.eta, eta_at=request.eta_at,
+                customer_facing=request.customer_facing, posted_by=request.posted_by, posted_at=now,
+            )
+            session.add(update)
+            answered = cadence.mark_updated(incident, state, at=now, every=cadence.cadence(ctx, incident))
+            incident.customer_facing = request.customer_facing
+            session.add_all([incident, state])
+            await queries.add_timeline(
+                session=session, incident_id=request.incident_id, kind="update_posted", actor=request.posted_by,
+                at=now, text=f"Status update: {request.what_changed}",
+                data={"phase": request.phase.value, "eta": request.eta, "customer_facing": request.customer_facing},
+            )
+            if not await queries.claim_delivery(session=session, key=request.request_key):
+                raise _AlreadyPosted
+    except _AlreadyPosted:
+        return None
+    new_phase = request.phase if request.phase != incident.phase else None
+    return RecordedUpdate(incident=incident, update=update, new_phase=new_phase, answered_prompt=answered)
+
+
+def _check(incident: Incident, request: UpdateRequest) -> None:
+    if not incident.is_open:
+        raise FormError({UpdateField.WHAT_CHANGED: (
+            f"{incident.reference} was resolved while this form was open, so the update was not posted. "
+            "Reopen it with /incident reopen if it is not over.")})
+    if request.customer_facing and (incident.private or incident.drill):
+        kind = "private incident" if incident.private else "drill"
+        raise FormError({UpdateField.CUSTOMER_FACING: (
+            f"A {kind} is never customer-facing: nothing about it goes on the status page. Choose No.")})
+
+
+async def publish_update(ctx: BotContext, recorded: RecordedUpdate) -> None:
+    """After the modal closed: re-arm the reminder, post the update, then what reacts to it."""
+    incident, update = recorded.incident, recorded.update
+    incident_id = update.incident_id
+    assert incident.next_update_due is not None
+    await cadence.arm(ctx, incident_id, incident.next_update_due)
+    text = ctx.render.slack("update_posted", incident=incident, update=update,
+                            old_phase=incident.phase if recorded.new_phase else None,
+                            next_due=incident.next_update_due)
+    posted = await tell_channel(ctx, incident, text)
+    if posted is not None:
+        async with ctx.db.session() as session:
+            update.message_ts = posted.ts
+            session.add(update)
+    if recorded.answered_prompt is not None:
+        await cadence.close_prompt(ctx, incident, recorded.answered_prompt, outcome="updated",
+                                     actor=update.posted_by)
+    if recorded.new_phase is not None:
+        try:
+            incident = await change_phase(ctx, incident, recorded.new_phase, actor=update.posted_by, via_update=True)
+        except IncidentError as exc:
+            log.info("the update's phase change of %s was not made: %s", incident.reference, exc.message)
+    await follow.after_response(ctx, incident_id, at=update.posted_at, check_in=True)
+    await follow.after_update(ctx, incident, update)

@@ -1,0 +1,76 @@
+"""Follow-up action items: added and closed from the incident channel, listed in the summary."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.consequences import follow
+from bot.slack.subcommands import COMMANDS
+from bot.context import BotContext
+from bot.errors import IncidentError, UsageError
+from bot.slack.mentions import with_mentions
+from bot.incidents.people import require_person
+from bot.slack.posting import tell_channel
+from storage import queries
+from storage.models import Incident, utcnow
+
+
+def check_due(due: date | None, *, today: date) -> None:
+    """A due date must not be in the past: nobody can meet it."""
+    if due is not None and due < today:
+        raise UsageError(
+            f"The due date {due.isoformat()} is in the past (today is {today.isoformat()}); "
+            f"nothing was added.\nUsage: `{COMMANDS['action'].usage}`"
+        )
+
+
+async def add_action_item(ctx: BotContext, incident: Incident, text: str, *, owner: str | None,
+                          due: date | None, actor: str) -> None:
+    """Store a numbered action item, announce it, log it, and show it in the summary."""
+    assert incident.id is not None
+    check_due(due, today=datetime.now(ctx.config.tz).date())
+    if owner is not None:
+        await require_person(ctx, owner, usage=COMMANDS["action"].usage)
+    async with ctx.incident_locks[incident.id]:
+        async with ctx.db.session() as session:
+            await queries.incident_for_update(session=session, incident_id=incident.id)
+            item = await queries.add_action_item(session=session, incident_id=incident.id, text=text, owner=owner,
+                                                 due=due, created_by=actor)
+            await queries.add_timeline(
+                session=session, incident_id=incident.id, kind="action_added", actor=actor,
+                text=f"Action item #{item.number} added: {text}"
+                     + (f" (owner <@{owner}>)" if owner else "") + (f", due {due.isoformat()}" if due else ""),
+                data={"number": item.number, "owner": owner, "due": due.isoformat() if due else None},
+            )
+        message = ctx.render.slack("action_added", incident=incident, item=item, text=with_mentions(item.text),
+                                   actor=actor)
+        await tell_channel(ctx, incident, message)
+    await follow.after_action_items_change(ctx, incident, actor=actor)
+
+
+async def complete_action_item(ctx: BotContext, incident: Incident, number: int, *, actor: str) -> None:
+    """Close an action item by its number, once."""
+    assert incident.id is not None
+    async with ctx.incident_locks[incident.id]:
+        async with ctx.db.session() as session:
+            item = await queries.action_item(session=session, incident_id=incident.id, number=number)
+            if item is None:
+                items = await queries.action_items(session=session, incident_id=incident.id)
+                known = ", ".join(f"#{i.number}" for i in items if not i.is_done) or "none open"
+                raise UsageError(
+                    f"{incident.reference} has no action item #{number} (open: {known}); nothing was changed.\n"
+                    f"Usage: `{COMMANDS['action'].usage}`"
+                )
+            if item.is_done:
+                raise IncidentError(f"Action item #{number} of {incident.reference} is already closed.")
+            item.done_at = utcnow()
+            item.done_by = actor
+            session.add(item)
+            await queries.add_timeline(
+                session=session, incident_id=incident.id, kind="action_done", actor=actor,
+                text=f"Action item #{number} closed: {item.text}", data={"number": number},
+            )
+        message = ctx.render.slack("action_done", incident=incident, item=item, text=with_mentions(item.text),
+                                   actor=actor)
+        await tell_channel(ctx, incident, message)
+    await follow.after_action_items_change(ctx, incident, actor=actor)

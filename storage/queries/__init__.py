@@ -1,0 +1,73 @@
+"""Every query the bot runs, as small functions taking ``(*, session, …)``, one module per domain.
+Imports storage.models only; re-exported here so callers write ``queries.name``.
+"""
+
+from storage.queries.incidents import get_incident, incident_by_request_key, incident_by_channel, open_incidents, unfinished_declares, claim_setup, release_setup, current_roles, assign_role, count_open_by_severity, incident_for_update, open_roles_of, role_history
+from storage.queries.timeline import add_timeline, timeline, timeline_count, timeline_page, timeline_has, add_action_item, action_items, action_item
+from storage.queries.reminders import claim_delivery, delivery_claimed, reminder_state, open_update_dues, EscalationPlan, open_escalation_plans, answer_prompt, latest_update, status_updates
+from storage.queries.resolution import close_incident, reopen_incident, claim_review_reminder, claim_archive, reset_review_reminder, pending_followups
+from storage.queries.metrics import record_check_in, mark_acknowledged, mark_identified, MetricsRow, response_metrics
+from storage.queries.status import PUBLIC_DRAFT_STATES, get_draft, add_draft, earlier_drafts, decide_draft, edit_draft_text, supersede_older_drafts, claim_draft, mark_published, release_draft, drafts_to_publish, drafts_to_post, incidents_with_external_pending, external_pending_drafts, retry_failed_external, claim_external, renew_external, release_external, public_drafts
+
+__all__ = [
+    "get_incident",
+    "incident_by_request_key",
+    "incident_by_channel",
+    "open_incidents",
+    "unfinished_declares",
+    "claim_setup",
+    "release_setup",
+    "current_roles",
+    "assign_role",
+    "count_open_by_severity",
+    "incident_for_update",
+    "open_roles_of",
+    "role_history",
+    "add_timeline",
+    "timeline",
+    "timeline_count",
+    "timeline_page",
+    "timeline_has",
+    "add_action_item",
+    "action_items",
+    "action_item",
+    "claim_delivery",
+    "delivery_claimed",
+    "reminder_state",
+    "open_update_dues",
+    "EscalationPlan",
+    "open_escalation_plans",
+    "answer_prompt",
+    "latest_update",
+    "status_updates",
+    "close_incident",
+    "reopen_incident",
+    "claim_review_reminder",
+    "claim_archive",
+    "reset_review_reminder",
+    "pending_followups",
+    "record_check_in",
+    "mark_acknowledged",
+    "mark_identified",
+    "MetricsRow",
+    "response_metrics",
+    "PUBLIC_DRAFT_STATES",
+    "get_draft",
+    "add_draft",
+    "earlier_drafts",
+    "decide_draft",
+    "edit_draft_text",
+    "supersede_older_drafts",
+    "claim_draft",
+    "mark_published",
+    "release_draft",
+    "drafts_to_publish",
+    "drafts_to_post",
+    "incidents_with_external_pending",
+    "external_pending_drafts",
+    "retry_failed_external",
+    "claim_external",
+    "renew_external",
+    "release_external",
+    "public_drafts",
+]
