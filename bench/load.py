@@ -32,8 +32,8 @@ from pathlib import Path
 
 from bot.slack.ids import Action, Callback
 from tests.processes import BotProcess, stored_incidents
-from tests.slack_stub.requests import Prepared, SignedRequests
-from tests.slack_stub.server import FakeSlack
+from bot.local_slack.requests import Prepared, SignedRequests
+from bot.local_slack.server import FakeSlack
 from tests.support import (
     ALICE,
     SIGNING_SECRET,

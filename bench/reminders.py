@@ -46,7 +46,7 @@ from storage.db import create_sync_engine, migrate
 from storage.models import Incident, Role, RoleAssignment, utcnow
 from tests.processes import BotProcess
 from tests.reminding import is_prompt
-from tests.slack_stub.server import Call, FakeSlack
+from bot.local_slack.server import Call, FakeSlack
 from tests.support import ALICE, populate_workspace
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import uuid4
 from dataclasses import dataclass, field
 
+from bot.clock import Clock, SystemClock
 from bot.config.settings import IncidentConfig, Settings
 from bot.slack.gateway import SlackGateway
 from bot.config.render import Renderer
@@ -20,13 +21,14 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BotContext:
-    """Settings, configuration, database, Slack gateway and renderer, passed explicitly."""
+    """Settings, configuration, database, Slack gateway, renderer and clock, passed explicitly."""
 
     settings: Settings
     config: IncidentConfig
     db: Database
     slack: SlackGateway
     render: Renderer
+    clock: Clock = field(default_factory=SystemClock)
     incident_locks: defaultdict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
     background: set[asyncio.Task[None]] = field(default_factory=set)
     acknowledged: set[asyncio.Task[None]] = field(default_factory=set)

@@ -9,7 +9,7 @@ from typing import Any
 
 from storage import queries
 from storage.models import ActionItem, Incident, RoleAssignment, TimelineEvent
-from tests.slack_stub.state import Message
+from bot.local_slack.state import Message
 from tests.support import ALICE, RunningBot
 
 

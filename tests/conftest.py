@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.config.settings import IncidentConfig
-from tests.slack_stub.server import FakeSlack
+from bot.local_slack.server import FakeSlack
 from tests.support import (
     BOT_TOKEN,
     RunningBot,

@@ -10,7 +10,7 @@ import httpx
 from bot.slack.ids import Action, Callback, DraftField
 from storage import queries
 from storage.models import DraftState, Incident, Phase, Role, StatusDraft, utcnow
-from tests.slack_stub.state import Message
+from bot.local_slack.state import Message
 from tests.support import ALICE, RunningBot
 
 

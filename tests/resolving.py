@@ -7,7 +7,7 @@ from typing import Any
 from bot.slack.ids import Action, Callback, ResolveField
 from storage import queries
 from storage.models import Incident
-from tests.slack_stub.server import Call
+from bot.local_slack.server import Call
 from tests.support import ALICE, RunningBot
 
 

@@ -19,8 +19,8 @@ from bot.runtime.runner import Runtime
 from storage import queries
 from storage.db import sync_url
 from storage.models import Incident
-from tests.slack_stub.requests import SignedRequests
-from tests.slack_stub.server import FakeSlack
+from bot.local_slack.requests import SignedRequests
+from bot.local_slack.server import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test"
@@ -257,4 +257,4 @@ async def stop_bot(bot: RunningBot) -> None:
     bot.runtime.server.should_exit = True  # type: ignore[attr-defined]
     await bot.server_task
     await bot.requests.aclose()
-    await bot.runtime.runner.stop()
+    await bot.runtime.stop()

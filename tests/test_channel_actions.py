@@ -16,7 +16,7 @@ NEXT_YEAR = date(datetime.now(UTC).year + 1, 6, 30)
 
 
 async def test_adding_and_closing_action_items(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Expired certificate")
+    incident = await bot.declare("Expired certificate")
     channel = incident.channel_id
     await run(bot, f"action Automate certificate renewal <@{BOB}|bob> due {NEXT_YEAR.isoformat()}", channel)
     posted = await wait_for_post(bot, channel, "action item *#1*")
@@ -46,7 +46,7 @@ async def test_adding_and_closing_action_items(bot: RunningBot) -> None:
 
 
 async def test_people_named_in_the_text_stay_mentioned_and_broadcasts_stay_inert(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Mentions")
+    incident = await bot.declare("Mentions")
     await run(bot, f"action Ask <@{CAROL}|carol> to rotate keys, tell <!here> <@{BOB}>", incident.channel_id)
     posted = await wait_for_post(bot, incident.channel_id, "action item *#1*")
     assert f"Ask <@{CAROL}> to rotate keys, tell &lt;!here&gt;" in posted[0] and f"Owner: <@{BOB}>" in posted[0]
@@ -57,7 +57,7 @@ async def test_people_named_in_the_text_stay_mentioned_and_broadcasts_stay_inert
 
 
 async def test_closing_twice_or_a_missing_number_changes_nothing(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Memory leak")
+    incident = await bot.declare("Memory leak")
     channel = incident.channel_id
     await run(bot, "action Add a heap dashboard", channel)
     await wait_for_post(bot, channel, "action item *#1*")
@@ -85,14 +85,14 @@ async def test_closing_twice_or_a_missing_number_changes_nothing(bot: RunningBot
     ],
 )
 async def test_malformed_action_items_show_the_usage(bot: RunningBot, text: str, problem: str) -> None:
-    incident = await bot.incidents.declare("Bad input")
+    incident = await bot.declare("Bad input")
     acked = await ask(bot, text, incident.channel_id)
     assert problem in acked and "Usage: `/incident action" in acked
     assert await action_items(bot, incident) == []
 
 
 async def test_past_due_dates_and_unknown_owners_are_refused(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Refusals")
+    incident = await bot.declare("Refusals")
     yesterday = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     await quiet(bot)
     before = calls(bot, *CHANGES)

@@ -23,9 +23,9 @@ async def open_home(bot: RunningBot, user: str) -> str:
 
 
 async def test_home_shows_what_the_viewer_may_see_their_roles_and_counts(bot: RunningBot) -> None:
-    public = await bot.incidents.declare("Checkout errors", severity=1, user=ALICE)
-    secret = await bot.incidents.declare("Credential leak", severity=2, private=True, user=BOB, commander=BOB)
-    await bot.incidents.declare("Game day", severity=3, drill=True, user=CAROL, commander=CAROL)
+    public = await bot.declare("Checkout errors", severity=1, user=ALICE)
+    secret = await bot.declare("Credential leak", severity=2, private=True, user=BOB, commander=BOB)
+    await bot.declare("Game day", severity=3, drill=True, user=CAROL, commander=CAROL)
     await run(bot, f"role scribe <@{DAVE}>", public.channel_id)
     await wait_for_summary(bot, public, f"*Scribe:* <@{DAVE}>")
 
@@ -49,14 +49,14 @@ async def test_home_with_nothing_open(bot: RunningBot) -> None:
 
 async def test_home_is_republished_with_fresh_data(bot: RunningBot) -> None:
     assert "No open incidents" in await open_home(bot, ALICE)
-    incident = await bot.incidents.declare("Fresh one", severity=4)
+    incident = await bot.declare("Fresh one", severity=4)
     home = await open_home(bot, ALICE)
     assert "Fresh one" in home and f"<#{incident.channel_id}>" in home and "SEV-4: *1*" in home
 
 
 async def test_list_shows_private_incidents_only_to_members(bot: RunningBot) -> None:
-    await bot.incidents.declare("Visible", user=ALICE)
-    secret = await bot.incidents.declare("Hidden", private=True, user=BOB, commander=BOB)
+    await bot.declare("Visible", user=ALICE)
+    secret = await bot.declare("Hidden", private=True, user=BOB, commander=BOB)
     general = bot.slack.channel_by_name("general").id
     alice = await bot.command_reply("list", user_id=ALICE, channel_id=general)
     assert "Visible" in alice and "Hidden" not in alice

@@ -37,7 +37,7 @@ def test_refused_transitions_say_why(old: Phase, new: Phase, problem: str) -> No
 
 
 async def test_status_moves_through_the_phases_and_keeps_the_summary_true(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Checkout errors", severity=2)
+    incident = await bot.declare("Checkout errors", severity=2)
     channel = incident.channel_id
     for phase, shown in [("identified", "Identified"), ("monitoring", "Monitoring"), ("investigating", "Investigating")]:
         await run(bot, f"status {phase}", channel, user=BOB)
@@ -56,7 +56,7 @@ async def test_status_moves_through_the_phases_and_keeps_the_summary_true(bot: R
 
 
 async def test_the_same_phase_again_is_refused_and_changes_nothing(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Search slow")
+    incident = await bot.declare("Search slow")
     await quiet(bot)
     before = calls(bot, *CHANGES)
     url = await run(bot, "status investigating", incident.channel_id)
@@ -66,7 +66,7 @@ async def test_the_same_phase_again_is_refused_and_changes_nothing(bot: RunningB
 
 
 async def test_status_never_resolves_by_itself(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Queue backlog")
+    incident = await bot.declare("Queue backlog")
     with pytest.raises(IncidentError, match="/incident resolve"):
         await change_phase(bot.ctx, incident, Phase.RESOLVED, actor=ALICE)
     assert (await bot.incident(incident.id)).phase is Phase.INVESTIGATING
@@ -74,7 +74,7 @@ async def test_status_never_resolves_by_itself(bot: RunningBot) -> None:
 
 
 async def test_unknown_phase_and_wrong_channel_get_the_usage(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Login failures")
+    incident = await bot.declare("Login failures")
     acked = await ask(bot, "status fixed", incident.channel_id)
     assert "`fixed` is not a phase" in acked and "/incident status <investigating|" in acked
     general = bot.slack.channel_by_name("general").id
@@ -89,7 +89,7 @@ async def test_unknown_phase_and_wrong_channel_get_the_usage(bot: RunningBot) ->
 
 @pytest.mark.parametrize("spelling", ["sev 1", "sev1", "SEV-1", "severity 1"])
 async def test_escalation_updates_the_summary_and_is_announced(bot: RunningBot, spelling: str) -> None:
-    incident = await bot.incidents.declare("Payments down", severity=3)
+    incident = await bot.declare("Payments down", severity=3)
     announcements = bot.slack.channel_by_name("incidents")
     await run(bot, spelling, incident.channel_id, user=BOB)
     await wait_for_post(bot, incident.channel_id, "escalated")
@@ -111,7 +111,7 @@ async def _has_kind(bot: RunningBot, incident: Incident, kind: str) -> bool:
 
 
 async def test_deescalation_is_posted_in_the_channel_only(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Slow dashboards", severity=2)
+    incident = await bot.declare("Slow dashboards", severity=2)
     await run(bot, "sev 4", incident.channel_id)
     await wait_for_post(bot, incident.channel_id, "lowered")
     await wait_for_summary(bot, incident, "*Severity:* SEV-4")
@@ -121,7 +121,7 @@ async def test_deescalation_is_posted_in_the_channel_only(bot: RunningBot) -> No
 
 @pytest.mark.parametrize("flags", [{"private": True}, {"drill": True}])
 async def test_private_incidents_and_drills_escalate_quietly(bot: RunningBot, flags: dict[str, bool]) -> None:
-    incident = await bot.incidents.declare("Quiet one", severity=4, **flags)
+    incident = await bot.declare("Quiet one", severity=4, **flags)
     await run(bot, "sev 1", incident.channel_id)
     await wait_for_post(bot, incident.channel_id, "escalated")
     await wait_for_summary(bot, incident, "*Severity:* SEV-1")
@@ -129,7 +129,7 @@ async def test_private_incidents_and_drills_escalate_quietly(bot: RunningBot, fl
 
 
 async def test_bad_or_unchanged_severity_changes_nothing(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Disk filling", severity=2)
+    incident = await bot.declare("Disk filling", severity=2)
     await quiet(bot)
     before = calls(bot, *CHANGES)
     acked = await ask(bot, "sev 9", incident.channel_id)
@@ -146,7 +146,7 @@ async def test_missing_announcements_channel_does_not_stop_an_escalation(make_bo
     from bot.config.settings import IncidentConfig
 
     bot = await make_bot(IncidentConfig(announcements_channel="nowhere"))
-    incident = await bot.incidents.declare("Escalate me", severity=3)
+    incident = await bot.declare("Escalate me", severity=3)
     await run(bot, "sev 2", incident.channel_id)
     await wait_for_summary(bot, incident, "*Severity:* SEV-2")
     await bot.wait_until(lambda: _has_kind(bot, incident, "announcement_failed"))

@@ -13,7 +13,7 @@ from tests.support import ALICE, BOB, CAROL, DAVE, RunningBot
 
 
 async def test_assigning_a_role_invites_announces_and_updates_the_summary(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Database failover", responders=[BOB])
+    incident = await bot.declare("Database failover", responders=[BOB])
     channel = bot.slack.channels[incident.channel_id]
     assert CAROL not in channel.members
     await run(bot, f"role tech <@{CAROL}|carol>", incident.channel_id, user=BOB)
@@ -28,7 +28,7 @@ async def test_assigning_a_role_invites_announces_and_updates_the_summary(bot: R
 
 
 async def test_ic_handover_keeps_the_history(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Cache stampede")
+    incident = await bot.declare("Cache stampede")
     await run(bot, f"ic <@{BOB}>", incident.channel_id)
     await wait_for_post(bot, incident.channel_id, f"taking over from <@{ALICE}>")
     await run(bot, f"role commander <@{DAVE}|dave>", incident.channel_id, user=BOB)
@@ -43,7 +43,7 @@ async def test_ic_handover_keeps_the_history(bot: RunningBot) -> None:
 
 @pytest.mark.parametrize("role", ["comms", "scribe"])
 async def test_every_role_can_be_assigned_to_someone_already_in_the_channel(bot: RunningBot, role: str) -> None:
-    incident = await bot.incidents.declare("Webhook delays", responders=[BOB])
+    incident = await bot.declare("Webhook delays", responders=[BOB])
     await run(bot, f"role {role} <@{BOB}>", incident.channel_id)
     label = {"comms": "Communications Lead", "scribe": "Scribe"}[role]
     await wait_for_summary(bot, incident, f"*{label}:* <@{BOB}>")
@@ -64,7 +64,7 @@ async def test_people_who_cannot_hold_a_role_are_refused(
 ) -> None:
     bot.slack.add_user("U0GONE", "gone", deleted=True)
     bot.slack.add_user("U0ROBOT", "robot", is_bot=True)
-    incident = await bot.incidents.declare("Auth outage")
+    incident = await bot.declare("Auth outage")
     await quiet(bot)
     before = calls(bot, *CHANGES)
     url = await run(bot, f"role tech {mention}", incident.channel_id)
@@ -76,7 +76,7 @@ async def test_people_who_cannot_hold_a_role_are_refused(
 
 
 async def test_the_same_holder_again_changes_nothing(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("CDN errors")
+    incident = await bot.declare("CDN errors")
     await quiet(bot)
     before = calls(bot, *CHANGES)
     url = await run(bot, f"ic <@{ALICE}>", incident.channel_id)
@@ -86,7 +86,7 @@ async def test_the_same_holder_again_changes_nothing(bot: RunningBot) -> None:
 
 
 async def test_bad_role_commands_show_the_usage(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("DNS flaps")
+    incident = await bot.declare("DNS flaps")
     for text, problem in [("role chef <@U0BOB>", "`chef` is not a role"), ("role tech bob", "not a user mention"),
                           ("ic", "not a user mention")]:
         acked = await ask(bot, text, incident.channel_id)

@@ -16,7 +16,7 @@ from tests.support import ALICE, BOB, CAROL, RunningBot
 
 
 async def test_a_note_is_logged_and_shown_in_the_channel(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Replica lag")
+    incident = await bot.declare("Replica lag")
     await run(bot, "note Failover to the replica started, <@U0BOB|bob> watching <!channel>", incident.channel_id,
               user=CAROL)
     posted = await wait_for_post(bot, incident.channel_id, "Note from")
@@ -28,7 +28,7 @@ async def test_a_note_is_logged_and_shown_in_the_channel(bot: RunningBot) -> Non
 
 async def test_timeline_lists_entries_in_order_in_the_configured_zone(make_bot) -> None:
     bot = await make_bot(IncidentConfig(timezone="Asia/Tokyo"))
-    incident = await bot.incidents.declare("Tokyo outage")
+    incident = await bot.declare("Tokyo outage")
     await run(bot, "note first", incident.channel_id)
     await wait_for_post(bot, incident.channel_id, "first")
     await run(bot, "note second <!here>", incident.channel_id, user=BOB)
@@ -46,7 +46,7 @@ async def test_timeline_lists_entries_in_order_in_the_configured_zone(make_bot) 
 
 
 async def test_a_long_timeline_is_paginated(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Noisy incident")
+    incident = await bot.declare("Noisy incident")
     async with bot.ctx.db.session() as session:
         start = datetime.now(UTC)
         for n in range(PAGE_SIZE * 2 + 3):
@@ -69,13 +69,13 @@ async def test_timeline_and_note_need_an_incident_channel(bot: RunningBot) -> No
     for text in ["timeline", "note hello"]:
         url = await run(bot, text, general)
         assert "works only in an incident channel" in await answer(bot, url)
-    incident = await bot.incidents.declare("Somewhere")
+    incident = await bot.declare("Somewhere")
     acked = await ask(bot, "note", incident.channel_id)
     assert "needs the text of the note" in acked and "Usage: `/incident note <text>`" in acked
 
 
 async def test_the_shortcut_captures_a_message_once(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Kafka consumer lag")
+    incident = await bot.declare("Kafka consumer lag")
     message = bot.slack.add_message(incident.channel_id, BOB, "Consumer group rebalanced at 14:02")
     payload = {"ts": message.ts, "user": BOB, "text": message.text}
     url = bot.slack.new_response_url(channel_id=incident.channel_id)
@@ -101,7 +101,7 @@ async def test_the_shortcut_captures_a_message_once(bot: RunningBot) -> None:
 
 
 async def test_the_shortcut_works_on_thread_replies(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Thread capture")
+    incident = await bot.declare("Thread capture")
     parent = bot.slack.add_message(incident.channel_id, BOB, "What changed?")
     reply_message = bot.slack.add_message(incident.channel_id, CAROL, "A deploy at 13:55", thread_ts=parent.ts)
     url = bot.slack.new_response_url(channel_id=incident.channel_id)
@@ -132,7 +132,7 @@ def _pin(channel_id: str, ts: str, user: str = ALICE, reaction: str = "pushpin")
 
 
 async def test_a_pushpin_captures_the_message_once_however_often_it_is_pinned(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Elevated latency", responders=[CAROL])
+    incident = await bot.declare("Elevated latency", responders=[CAROL])
     older = bot.slack.add_message(incident.channel_id, BOB, "p99 latency back to 180ms")
     bot.slack.add_message(incident.channel_id, CAROL, "a later message")
     for user in (ALICE, CAROL, ALICE):
@@ -154,7 +154,7 @@ async def test_a_pushpin_captures_the_message_once_however_often_it_is_pinned(bo
 
 
 async def test_a_pushpin_on_a_thread_reply_is_found(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Thread pin")
+    incident = await bot.declare("Thread pin")
     parent = bot.slack.add_message(incident.channel_id, BOB, "Root cause?")
     reply_message = bot.slack.add_message(incident.channel_id, CAROL, "Bad config push", thread_ts=parent.ts)
     await bot.requests.event(_pin(incident.channel_id, reply_message.ts))
@@ -165,7 +165,7 @@ async def test_a_pushpin_on_a_thread_reply_is_found(bot: RunningBot) -> None:
 
 
 async def test_retried_and_duplicate_deliveries_log_once(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Retry storm")
+    incident = await bot.declare("Retry storm")
     message = bot.slack.add_message(incident.channel_id, BOB, "Rolled back to v41")
     event = _pin(incident.channel_id, message.ts)
     first = await bot.requests.event(event, event_id="Ev0SAME")
@@ -179,7 +179,7 @@ async def test_retried_and_duplicate_deliveries_log_once(bot: RunningBot) -> Non
 
 
 async def test_other_reactions_and_unknown_channels_are_ignored_silently(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Quiet events")
+    incident = await bot.declare("Quiet events")
     message = bot.slack.add_message(incident.channel_id, BOB, "thumbs")
     general = bot.slack.channel_by_name("general").id
     elsewhere = bot.slack.add_message(general, BOB, "not an incident")

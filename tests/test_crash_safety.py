@@ -12,8 +12,8 @@ from bot.slack.ids import Callback
 from storage.db import Database
 from storage import queries
 from tests.processes import BotProcess, stored_incidents
-from tests.slack_stub.requests import SignedRequests
-from tests.slack_stub.server import FakeSlack
+from bot.local_slack.requests import SignedRequests
+from bot.local_slack.server import FakeSlack
 from tests.support import ALICE, BOB, SIGNING_SECRET, declare_values
 
 pytestmark = pytest.mark.asyncio

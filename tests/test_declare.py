@@ -28,7 +28,7 @@ async def timeline_kinds(bot: RunningBot, incident_id: int) -> list[str]:
 
 async def test_declare_runs_the_whole_sequence(bot: RunningBot) -> None:
     slack = bot.slack
-    incident = await bot.incidents.declare(
+    incident = await bot.declare(
         "Checkout API returning 500s",
         severity=2,
         responders=[BOB],
@@ -74,7 +74,7 @@ async def test_declare_runs_the_whole_sequence(bot: RunningBot) -> None:
 
 
 async def test_ic_defaults_to_the_declarer_and_can_be_someone_else(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Search is slow", commander=CAROL)
+    incident = await bot.declare("Search is slow", commander=CAROL)
     async with bot.ctx.db.session() as session:
         roles = await queries.current_roles(session=session, incident_id=incident.id)
     assert roles["ic"] == CAROL
@@ -85,22 +85,22 @@ async def test_taken_and_archived_names_get_a_suffix_and_no_channel_is_reused(bo
     base = f"inc-{today()}-database-failover"
     bot.slack.add_channel(base)
     bot.slack.add_channel(f"{base}-2", archived=True)
-    incident = await bot.incidents.declare("Database failover")
+    incident = await bot.declare("Database failover")
     assert incident.channel_name == f"{base}-3"
     assert bot.slack.channels[incident.channel_id].name == f"{base}-3"
-    second = await bot.incidents.declare("Database failover")
+    second = await bot.declare("Database failover")
     assert second.channel_name == f"{base}-4"
 
 
 async def test_private_incident_gets_a_private_channel_and_no_announcement(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Credential leak", private=True, responders=[BOB])
+    incident = await bot.declare("Credential leak", private=True, responders=[BOB])
     assert bot.slack.channels[incident.channel_id].is_private
     assert bot.slack.channel_by_name("incidents").messages == []
     assert "not_announced" in await timeline_kinds(bot, incident.id)
 
 
 async def test_drill_is_labelled_and_announced_only_in_its_channel(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Game day: kill the primary", drill=True)
+    incident = await bot.declare("Game day: kill the primary", drill=True)
     channel = bot.slack.channels[incident.channel_id]
     summary = next(m for m in channel.messages if m.ts == incident.summary_ts)
     assert "DRILL" in json.dumps(summary.blocks)
@@ -109,14 +109,14 @@ async def test_drill_is_labelled_and_announced_only_in_its_channel(bot: RunningB
 
 
 async def test_emoji_only_title_gets_a_valid_name_and_says_so(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("🔥🔥🔥")
+    incident = await bot.declare("🔥🔥🔥")
     assert incident.channel_name == f"inc-{today()}-incident"
     replies = bot.slack.responses_to(incident.origin_response_url)
     assert any("no letters or digits" in r.get("text", "") for r in replies)
 
 
 async def test_broadcast_mentions_in_a_title_are_neutralised(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("@channel <!here> everything is down")
+    incident = await bot.declare("@channel <!here> everything is down")
     posted = [m for c in bot.slack.channels.values() for m in c.messages]
     text = json.dumps([(m.text, m.blocks) for m in posted])
     assert "<!here>" not in text
@@ -175,19 +175,19 @@ async def test_double_submission_declares_once(bot: RunningBot) -> None:
 
 async def test_missing_announcements_channel_is_explained_and_nothing_is_left_half_made(make_bot, slack) -> None:
     bot = await make_bot(IncidentConfig(announcements_channel="does-not-exist"))
-    incident = await bot.incidents.declare("Queue backlog")
+    incident = await bot.declare("Queue backlog")
     assert incident.channel_id and incident.summary_pinned and incident.topic_set
     assert "does not exist" in (incident.setup_error or "")
     replies = slack.responses_to(incident.origin_response_url)
     assert any("does not exist" in r.get("text", "") for r in replies)
-    again = await bot.incidents.declare("Queue backlog again")
+    again = await bot.declare("Queue backlog again")
     assert again.channel_id and again.channel_id != incident.channel_id
 
 
 async def test_bot_joins_a_public_announcements_channel_it_is_not_in(bot: RunningBot) -> None:
     announcements = bot.slack.channel_by_name("incidents")
     announcements.members.discard(bot.slack.bot_user_id)
-    incident = await bot.incidents.declare("Login failures")
+    incident = await bot.declare("Login failures")
     assert bot.slack.calls_to("conversations.join")
     assert any(f"<#{incident.channel_id}>" in m.text for m in announcements.messages)
 
@@ -195,7 +195,7 @@ async def test_bot_joins_a_public_announcements_channel_it_is_not_in(bot: Runnin
 async def test_rate_limited_and_failing_calls_are_retried(bot: RunningBot) -> None:
     bot.slack.ratelimit_next("conversations.create", retry_after=1)
     bot.slack.fail_next("chat.postMessage", "internal_error", status=500)
-    incident = await bot.incidents.declare("Flaky dependencies")
+    incident = await bot.declare("Flaky dependencies")
     assert incident.setup_error is None and incident.summary_pinned
     assert len(bot.slack.calls_to("conversations.create")) == 2
 
@@ -236,8 +236,8 @@ async def test_help_list_and_unknown_subcommands(bot: RunningBot) -> None:
     assert "/incident declare" in await bot.command_reply("help", user_id=ALICE, channel_id=general)
     unknown = await bot.command_reply("explode now", user_id=ALICE, channel_id=general)
     assert "not an /incident subcommand" in unknown and "/incident declare" in unknown
-    await bot.incidents.declare("Visible incident")
-    await bot.incidents.declare("Secret incident", private=True, user=BOB, commander=BOB)
+    await bot.declare("Visible incident")
+    await bot.declare("Secret incident", private=True, user=BOB, commander=BOB)
     alice = await bot.command_reply("list", user_id=ALICE, channel_id=general)
     assert "Visible incident" in alice and "Secret incident" not in alice
     bob = await bot.command_reply("list", user_id=BOB, channel_id=general)
@@ -254,6 +254,6 @@ async def test_healthz_and_metrics(bot: RunningBot) -> None:
 
     async with httpx.AsyncClient(base_url=bot.url) as client:
         assert (await client.get("/healthz")).status_code == 200
-        await bot.incidents.declare("Metric me", severity=1)
+        await bot.declare("Metric me", severity=1)
         metrics = (await client.get("/metrics")).text
     assert 'incident_bot_open_incidents{severity="SEV-1"} 1.0' in metrics

@@ -31,7 +31,7 @@ from tests.draft_support import (
     wait_state,
 )
 from tests.resolving import resolve
-from tests.slack_stub.server import FakeSlack
+from bot.local_slack.server import FakeSlack
 from tests.statuspage_stub import FakeStatuspage
 from tests.support import ALICE, BOB, DAVE, RunningBot, start_bot, stop_bot
 
@@ -53,7 +53,7 @@ def with_statuspage(fake: FakeStatuspage, *, attempts: int = 3) -> IncidentConfi
 
 async def drafted(bot: RunningBot, phase: str = "identified", count: int = 1) -> tuple[Any, Any]:
     """A customer-facing incident (BOB its comms lead) with a pending draft from a phase change."""
-    incident = await bot.incidents.declare("Checkout errors", customer_impact=True, services="checkout", responders=[BOB])
+    incident = await bot.declare("Checkout errors", customer_impact=True, services="checkout", responders=[BOB])
     await assign(bot, incident, Role.COMMS, BOB)
     await set_phase(bot, incident, phase)
     drafts = await wait_drafts(bot, incident.id, count)

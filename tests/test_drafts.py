@@ -53,7 +53,7 @@ async def post_update(bot: RunningBot, incident: Incident, *, user: str = ALICE,
 
 
 async def customer_facing_incident(bot: RunningBot, *, comms: str | None = BOB) -> Incident:
-    incident = await bot.incidents.declare("Checkout errors", customer_impact=True, services="checkout",
+    incident = await bot.declare("Checkout errors", customer_impact=True, services="checkout",
                                  responders=[BOB, CAROL])
     if comms:
         await assign(bot, incident, Role.COMMS, comms)
@@ -148,9 +148,9 @@ async def test_a_phase_change_of_a_customer_facing_incident_makes_a_draft(bot: R
 
 
 async def test_no_public_draft_for_private_internal_or_drill_incidents(bot: RunningBot) -> None:
-    private = await bot.incidents.declare("Secret breach", customer_impact=True, private=True)
-    drill = await bot.incidents.declare("Game day", customer_impact=True, drill=True)
-    internal = await bot.incidents.declare("Internal wiki down", customer_impact=False)
+    private = await bot.declare("Secret breach", customer_impact=True, private=True)
+    drill = await bot.declare("Game day", customer_impact=True, drill=True)
+    internal = await bot.declare("Internal wiki down", customer_impact=False)
     for incident in (private, drill, internal):
         await set_phase(bot, incident, "identified")
     await post_update(bot, internal, phase="monitoring", what="Wiki restarted.", customer_facing=False)
@@ -166,7 +166,7 @@ async def _phase_is(bot: RunningBot, incident_id: int, phases: tuple[str, ...]) 
 
 
 async def test_an_update_can_make_an_incident_customer_facing(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Search slow", customer_impact=False)
+    incident = await bot.declare("Search slow", customer_impact=False)
     await post_update(bot, incident, phase="identified", what="Slow index rebuild.", customer_facing=True)
     [proposed] = await wait_drafts(bot, incident.id, 1)
     assert "Slow index rebuild." in proposed.text
@@ -287,7 +287,7 @@ async def test_operator_templates_override_the_built_in_wording(make_bot: object
 
 
 async def test_every_phase_template_reads_right_and_fits_the_limit(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Checkout errors", customer_impact=True, services="checkout")
+    incident = await bot.declare("Checkout errors", customer_impact=True, services="checkout")
     now = utcnow()
     for phase in Phase:
         text = draft_wording.public_text(bot.ctx, incident, phase, "Payments <fail>.", now=now)

@@ -18,8 +18,8 @@ from storage.db import Database
 from tests.channel_commands import event_payload, quiet
 from tests.processes import BotProcess
 from tests.resolving import open_resolve_modal, submit_resolve
-from tests.slack_stub.requests import SignedRequests
-from tests.slack_stub.server import FakeSlack
+from bot.local_slack.requests import SignedRequests
+from bot.local_slack.server import FakeSlack
 from tests.support import ALICE, SIGNING_SECRET, RunningBot, declare_values, start_bot, stop_bot
 
 
@@ -55,7 +55,7 @@ def test_only_requests_whose_ack_says_nothing_are_acked_at_the_door(request_: As
 
 
 async def test_forged_requests_of_every_kind_get_401_and_change_nothing(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Forgery target")
+    incident = await bot.declare("Forgery target")
     await quiet(bot)
     calls_before = len(bot.slack.calls)
     incidents_before = len(await bot.all_incidents())

@@ -64,7 +64,7 @@ async def command(bot: RunningBot, text: str, channel_id: str, *, user: str = AL
 
 
 async def test_the_document_has_every_section_and_what_happened(bot: RunningBot, tmp_path: Path) -> None:
-    incident = await bot.incidents.declare("Payments failing", severity=3, responders=[BOB], customer_impact=True,
+    incident = await bot.declare("Payments failing", severity=3, responders=[BOB], customer_impact=True,
                                  services="payments", description="Card payments | declined")
     channel = incident.channel_id
     await command(bot, "sev 1", channel)
@@ -109,7 +109,7 @@ async def _phase_is(bot: RunningBot, incident_id: int, phase: str) -> bool:
 
 
 async def test_postmortem_command_regenerates_and_replies(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Slow search")
+    incident = await bot.declare("Slow search")
     await resolve(bot, incident)
     await command(bot, f"action Tune the index <@{BOB}>", incident.channel_id)
     url = bot.slack.new_response_url()
@@ -121,7 +121,7 @@ async def test_postmortem_command_regenerates_and_replies(bot: RunningBot) -> No
 
 
 async def test_postmortem_of_an_open_incident_is_refused(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Still burning")
+    incident = await bot.declare("Still burning")
     url = bot.slack.new_response_url()
     await bot.requests.command("postmortem", user_id=ALICE, channel_id=incident.channel_id, response_url=url)
     reply = await bot.slack.wait_for_response(url)
@@ -133,7 +133,7 @@ async def test_an_unwritable_directory_is_told_to_the_ic_and_the_upload_still_ma
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     bot = await make_bot(IncidentConfig(postmortem_dir=blocker / "postmortems"))
-    incident = await bot.incidents.declare("Disk trouble", commander=CAROL)
+    incident = await bot.declare("Disk trouble", commander=CAROL)
     await resolve(bot, incident)
     assert len(uploaded(bot, incident.channel_id)) == 1
     await bot.wait_until(lambda: bot.slack.ephemerals_for(CAROL))
@@ -146,7 +146,7 @@ async def test_an_unwritable_directory_is_told_to_the_ic_and_the_upload_still_ma
 
 
 async def test_a_failed_upload_is_told_to_the_ic_and_the_file_still_saved(bot: RunningBot, tmp_path: Path) -> None:
-    incident = await bot.incidents.declare("Upload trouble", commander=BOB, responders=[BOB])
+    incident = await bot.declare("Upload trouble", commander=BOB, responders=[BOB])
     bot.slack.fail_next("files.completeUploadExternal", "not_in_channel")
     await resolve(bot, incident, wait=False)
     await bot.wait_until(lambda: bot.slack.ephemerals_for(BOB))

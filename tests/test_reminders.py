@@ -33,8 +33,8 @@ from tests.reminding import (
     wait_for_prompts,
     wall_time,
 )
-from tests.slack_stub.requests import SignedRequests
-from tests.slack_stub.server import FakeSlack
+from bot.local_slack.requests import SignedRequests
+from bot.local_slack.server import FakeSlack
 from tests.support import (
     ALICE,
     BOB,
@@ -64,7 +64,7 @@ def seconds_since_declared(incident: Incident, at: float) -> float:
 
 
 async def test_prompts_arrive_on_time_keep_coming_and_the_old_one_loses_its_buttons(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare(severity=2, commander=ALICE)
+    incident = await bot.declare(severity=2, commander=ALICE)
     first = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
     assert CADENCE - 0.2 <= seconds_since_declared(incident, wall_time(first)) <= CADENCE + 1.5
     assert f"<@{ALICE}>" in first.params["text"]
@@ -89,7 +89,7 @@ async def test_prompts_arrive_on_time_keep_coming_and_the_old_one_loses_its_butt
 
 
 async def test_no_change_logs_it_and_restarts_the_delay(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare(severity=2)
+    incident = await bot.declare(severity=2)
     prompt = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
     pressed_at = time.time()
     await press(bot, incident, Action.REMINDER_NO_CHANGE, prompt.response["ts"])
@@ -111,7 +111,7 @@ async def test_no_change_logs_it_and_restarts_the_delay(bot: RunningBot) -> None
 
 
 async def test_snooze_asks_again_in_fifteen_minutes(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare(severity=2)
+    incident = await bot.declare(severity=2)
     prompt = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
     await press(bot, incident, Action.REMINDER_SNOOZE, prompt.response["ts"])
     await bot.wait_until(lambda: "snoozed" in message(bot.slack, incident.channel_id, prompt.response["ts"]).text)
@@ -126,7 +126,7 @@ async def test_snooze_asks_again_in_fifteen_minutes(bot: RunningBot) -> None:
 
 
 async def test_an_old_prompt_answers_the_current_one_and_nothing_is_answered_twice(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare(severity=2)
+    incident = await bot.declare(severity=2)
     old, new = await wait_for_prompts(bot.slack, incident.channel_id, 2)
     await press(bot, incident, Action.REMINDER_NO_CHANGE, old.response["ts"])
     for ts in (old.response["ts"], new.response["ts"]):
@@ -140,7 +140,7 @@ async def test_an_old_prompt_answers_the_current_one_and_nothing_is_answered_twi
 
 
 async def test_a_double_click_answers_once(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare(severity=2)
+    incident = await bot.declare(severity=2)
     prompt = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
     urls = [bot.slack.new_response_url(), bot.slack.new_response_url()]
     await asyncio.gather(*(press(bot, incident, Action.REMINDER_NO_CHANGE, prompt.response["ts"], response_url=u)
@@ -150,7 +150,7 @@ async def test_a_double_click_answers_once(bot: RunningBot) -> None:
 
 
 async def test_outsiders_and_resolved_incidents_cannot_answer(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare(severity=2)
+    incident = await bot.declare(severity=2)
     prompt = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
 
     url = bot.slack.new_response_url()
@@ -183,8 +183,8 @@ async def test_missed_prompts_call_in_the_comms_lead_or_else_the_announcements_c
     make_bot: Callable[..., Any]
 ) -> None:
     bot: RunningBot = await make_bot(config(SEV_2={"update_every": "1s"}))
-    with_comms = await bot.incidents.declare("Checkout down", severity=2)
-    without = await bot.incidents.declare("Search slow", severity=2)
+    with_comms = await bot.declare("Checkout down", severity=2)
+    without = await bot.declare("Search slow", severity=2)
     async with bot.ctx.db.session() as session:
         await queries.assign_role(session=session, incident_id=with_comms.id, role=Role.COMMS, user_id=BOB,
                                   assigned_by=ALICE)
@@ -220,8 +220,8 @@ async def test_the_escalation_matrix_calls_people_in_once_each_until_mitigated(
     slack.add_usergroup("S0LEADS", "squad-leads", [CAROL])
     steps = [{"after": "2s", "notify": [BOB]}, {"after": "3s", "notify": ["S0LEADS"]}]
     bot: RunningBot = await make_bot(config(SEV_1={"update_every": "60m", "escalation": steps}))
-    incident = await bot.incidents.declare(severity=1, commander=ALICE)
-    mitigated = await bot.incidents.declare("Search is slow", severity=1, commander=ALICE)
+    incident = await bot.declare(severity=1, commander=ALICE)
+    mitigated = await bot.declare("Search is slow", severity=1, commander=ALICE)
     await change_phase(bot.ctx, mitigated, Phase.MONITORING, actor=ALICE)
 
     def called(channel_id: str | None) -> list[str]:
@@ -248,7 +248,7 @@ async def test_the_escalation_matrix_calls_people_in_once_each_until_mitigated(
 
 async def test_a_severity_change_replans_the_next_prompt(make_bot: Callable[..., Any]) -> None:
     bot: RunningBot = await make_bot(config(SEV_1={"update_every": "2s"}))
-    incident = await bot.incidents.declare(severity=3)
+    incident = await bot.declare(severity=3)
 
     async def armed() -> bool:
         return await reminder_job(bot, incident.id) is not None

@@ -20,8 +20,8 @@ from storage.db import Database
 from storage import queries
 from tests.processes import BotProcess
 from tests.reminding import prompt_calls, wall_time
-from tests.slack_stub.requests import SignedRequests
-from tests.slack_stub.server import FakeSlack
+from bot.local_slack.requests import SignedRequests
+from bot.local_slack.server import FakeSlack
 from tests.support import ALICE, SIGNING_SECRET, declare_values
 
 pytestmark = pytest.mark.asyncio

@@ -38,7 +38,7 @@ async def kinds(bot: RunningBot, incident_id: int) -> list[str]:
 
 
 async def test_resolve_modal_has_the_contract_labels(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Checkout errors", customer_impact=True)
+    incident = await bot.declare("Checkout errors", customer_impact=True)
     opened = await open_resolve_modal(bot, incident)
     view = opened.params["view"]
     labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
@@ -48,7 +48,7 @@ async def test_resolve_modal_has_the_contract_labels(bot: RunningBot) -> None:
 
 
 async def test_resolving_through_the_modal_closes_and_tells_everyone(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Checkout errors", severity=2, responders=[BOB])
+    incident = await bot.declare("Checkout errors", severity=2, responders=[BOB])
     resolved = await resolve(bot, incident, summary="Rolled back release 42", root_cause="A bad config flag")
 
     assert resolved.phase is Phase.RESOLVED
@@ -70,14 +70,14 @@ async def test_resolving_through_the_modal_closes_and_tells_everyone(bot: Runnin
 
 
 async def test_the_summary_button_opens_the_same_modal(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Search down")
+    incident = await bot.declare("Search down")
     resolved = await resolve(bot, incident, via="button", summary="Restarted the cluster")
     assert resolved.resolution_summary == "Restarted the cluster"
 
 
 async def test_private_and_drill_resolutions_are_not_announced(bot: RunningBot) -> None:
-    private = await bot.incidents.declare("Credential leak", private=True)
-    drill = await bot.incidents.declare("Game day", drill=True)
+    private = await bot.declare("Credential leak", private=True)
+    drill = await bot.declare("Game day", drill=True)
     await resolve(bot, private)
     await resolve(bot, drill)
     assert bot.slack.channel_by_name("incidents").messages == []
@@ -85,7 +85,7 @@ async def test_private_and_drill_resolutions_are_not_announced(bot: RunningBot) 
 
 
 async def test_resolving_twice_is_refused_and_changes_nothing(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Queue stuck")
+    incident = await bot.declare("Queue stuck")
     first = await open_resolve_modal(bot, incident)
     second = await open_resolve_modal(bot, incident)
     reply = await submit_resolve(bot, first, summary="Drained the queue")
@@ -108,7 +108,7 @@ async def test_resolving_twice_is_refused_and_changes_nothing(bot: RunningBot) -
 
 
 async def test_the_same_submission_twice_resolves_once(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Double click")
+    incident = await bot.declare("Double click")
     opened = await open_resolve_modal(bot, incident)
     for _ in range(2):
         await submit_resolve(bot, opened, summary="Fixed")
@@ -129,7 +129,7 @@ async def test_resolve_outside_an_incident_channel_is_refused(bot: RunningBot) -
 
 
 async def test_an_empty_summary_is_a_field_error(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Empty summary")
+    incident = await bot.declare("Empty summary")
     opened = await open_resolve_modal(bot, incident)
     reply = await submit_resolve(bot, opened, summary="   ", affected=None)
     errors = reply.json()["errors"]
@@ -138,14 +138,14 @@ async def test_an_empty_summary_is_a_field_error(bot: RunningBot) -> None:
 
 
 async def test_status_resolved_opens_the_resolve_modal(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Status resolved")
+    incident = await bot.declare("Status resolved")
     await bot.requests.command("status resolved", user_id=ALICE, channel_id=incident.channel_id)
     opened = await bot.slack.wait_for("views.open", count=2)
     assert opened[-1].params["view"]["title"]["text"] == "Resolve incident"
 
 
 async def test_reopen_goes_back_to_investigating(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Flapping", severity=1)
+    incident = await bot.declare("Flapping", severity=1)
     await resolve(bot, incident)
     await bot.requests.command("reopen", user_id=BOB, channel_id=incident.channel_id)
     await bot.wait_until(lambda: any("reopened" in t for t in texts(bot, incident.channel_id)))
@@ -177,7 +177,7 @@ def with_policy(tmp_path: Path, **config: object) -> IncidentConfig:
 
 async def test_resolving_stops_reminders_and_reopening_rearms_them(make_bot, tmp_path: Path) -> None:
     bot = await make_bot(with_policy(tmp_path, severities={"update_every": "2s"}))
-    incident = await bot.incidents.declare("Reminders", severity=2)
+    incident = await bot.declare("Reminders", severity=2)
     prompt = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
     await resolve(bot, incident)
     assert await reminder_job(bot, incident.id) is None
@@ -192,7 +192,7 @@ async def test_resolving_stops_reminders_and_reopening_rearms_them(make_bot, tmp
 
 
 async def test_a_customer_facing_resolution_proposes_the_resolved_draft(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Checkout errors", customer_impact=True)
+    incident = await bot.declare("Checkout errors", customer_impact=True)
     await resolve(bot, incident, summary="Payments work again")
 
     async def drafted() -> list[StatusDraft]:
@@ -206,7 +206,7 @@ async def test_a_customer_facing_resolution_proposes_the_resolved_draft(bot: Run
 
 async def test_review_reminder_goes_to_the_ic_and_the_channel_is_archived(make_bot, tmp_path: Path) -> None:
     bot = await make_bot(with_policy(tmp_path, archive_after="3s", severities={"postmortem_within": "1s"}))
-    incident = await bot.incidents.declare("Follow-ups", severity=2, commander=BOB)
+    incident = await bot.declare("Follow-ups", severity=2, commander=BOB)
     await resolve(bot, incident)
     resolution = next(t for t in texts(bot, incident.channel_id) if f"INC-{incident.id} resolved" in t)
     assert f"<@{BOB}>, please hold it by" in resolution and "will be archived" in resolution
@@ -240,7 +240,7 @@ async def test_follow_ups_survive_a_restart_and_run_once(make_bot, tmp_path: Pat
 
 async def test_reopening_cancels_the_follow_ups(make_bot, tmp_path: Path) -> None:
     bot = await make_bot(with_policy(tmp_path, archive_after="2s", severities={"postmortem_within": "2s"}))
-    incident = await bot.incidents.declare("Reopened quickly", severity=2)
+    incident = await bot.declare("Reopened quickly", severity=2)
     await resolve(bot, incident)
     await bot.requests.command("reopen", user_id=ALICE, channel_id=incident.channel_id)
     await bot.wait_until(lambda: any("reopened" in t for t in texts(bot, incident.channel_id)))

@@ -20,7 +20,7 @@ def everything_posted(bot: RunningBot) -> str:
 
 async def test_tokens_and_secrets_are_never_logged(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    await bot.incidents.declare("Log me", description="debug everything")
+    await bot.declare("Log me", description="debug everything")
     general = bot.slack.channel_by_name("general").id
     await bot.requests.command("list", user_id="U0ALICE", channel_id=general)
     await bot.requests.command("nonsense", user_id="U0ALICE", channel_id=general)
@@ -31,7 +31,7 @@ async def test_tokens_and_secrets_are_never_logged(bot: RunningBot, caplog: pyte
 
 
 async def test_user_text_is_never_evaluated_as_a_template(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("{{ 7*7 }} {% if true %}x{% endif %}", description="{{ config }}")
+    incident = await bot.declare("{{ 7*7 }} {% if true %}x{% endif %}", description="{{ config }}")
     text = everything_posted(bot)
     assert "{{ 7*7 }}" in text
     assert "49" not in text.replace(incident.channel_id or "", "")
@@ -40,7 +40,7 @@ async def test_user_text_is_never_evaluated_as_a_template(bot: RunningBot) -> No
 
 @pytest.mark.parametrize("attack", ["@channel", "@here", "<!everyone>", "<!subteam^S0ONCALL>", "<!channel>"])
 async def test_broadcasts_in_user_text_are_neutralised(bot: RunningBot, attack: str) -> None:
-    await bot.incidents.declare(f"DB down {attack}", description=f"ping {attack}", services=f"{attack} api")
+    await bot.declare(f"DB down {attack}", description=f"ping {attack}", services=f"{attack} api")
     text = everything_posted(bot)
     for forbidden in ("@channel", "@here", "<!everyone>", "<!subteam^S0ONCALL>", "<!channel>"):
         assert forbidden not in text

@@ -25,8 +25,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.slack_stub import DROPPED, FakeSlack, SignedRequests
-from tests.slack_stub.blocks import message_block_errors, view_errors
+from bot.local_slack import DROPPED, FakeSlack, SignedRequests
+from bot.local_slack.blocks import message_block_errors, view_errors
 
 TOKEN = "xoxb-test"
 BOT = "U0BOT"

@@ -89,11 +89,11 @@ async def test_an_unanswered_incident_past_its_window_misses_the_sla(bot: Runnin
 
 
 async def test_stats_command_replies_with_the_metrics(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare("Checkout errors", severity=2)
+    incident = await bot.declare("Checkout errors", severity=2)
     await bot.requests.command("status identified", user_id=ALICE, channel_id=incident.channel_id)
     await bot.wait_until(lambda: _identified(bot, incident.id))
     await resolve(bot, incident)
-    await bot.incidents.declare("Game day", drill=True)
+    await bot.declare("Game day", drill=True)
 
     url = bot.slack.new_response_url()
     general = bot.slack.channel_by_name("general").id

@@ -50,7 +50,7 @@ def initial(view: dict[str, Any], field: UpdateField) -> Any:
 
 
 async def test_post_update_from_a_prompt_posts_stores_and_rearms(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare(severity=2, commander=ALICE)
+    incident = await bot.declare(severity=2, commander=ALICE)
     prompt = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
     before = len(bot.slack.calls_to("views.open"))
     await press(bot, incident, Action.REMINDER_POST_UPDATE, prompt.response["ts"])
@@ -94,7 +94,7 @@ async def test_post_update_from_a_prompt_posts_stores_and_rearms(bot: RunningBot
 async def test_the_summary_button_and_the_command_open_the_form_prefilled_from_the_last_update(
     bot: RunningBot,
 ) -> None:
-    incident = await bot.incidents.declare(severity=3, customer_impact=True, responders=[BOB])
+    incident = await bot.declare(severity=3, customer_impact=True, responders=[BOB])
     before = len(bot.slack.calls_to("views.open"))
     reply = await bot.requests.command("update", user_id=BOB, channel_id=incident.channel_id)
     assert reply.status_code == 200
@@ -128,7 +128,7 @@ async def _phase_is(bot: RunningBot, incident_id: int, phase: Phase) -> bool:
 
 
 async def test_bad_input_is_shown_under_its_field_and_changes_nothing(bot: RunningBot) -> None:
-    private = await bot.incidents.declare("Leaked credentials", severity=3, private=True)
+    private = await bot.declare("Leaked credentials", severity=3, private=True)
     before = len(bot.slack.calls_to("views.open"))
     await bot.requests.command("update", user_id=ALICE, channel_id=private.channel_id)
     opened = await opened_modal(bot, before)
@@ -162,7 +162,7 @@ async def test_bad_input_is_shown_under_its_field_and_changes_nothing(bot: Runni
 async def test_an_update_for_an_incident_resolved_meanwhile_is_refused(bot: RunningBot) -> None:
     from tests.resolving import open_resolve_modal, submit_resolve
 
-    incident = await bot.incidents.declare(severity=3)
+    incident = await bot.declare(severity=3)
     before = len(bot.slack.calls_to("views.open"))
     await bot.requests.command("update", user_id=ALICE, channel_id=incident.channel_id)
     opened = await opened_modal(bot, before)
@@ -182,7 +182,7 @@ async def _resolved(bot: RunningBot, incident_id: int) -> bool:
 
 
 async def test_a_repeated_submission_posts_one_update(bot: RunningBot) -> None:
-    incident = await bot.incidents.declare(severity=3)
+    incident = await bot.declare(severity=3)
     before = len(bot.slack.calls_to("views.open"))
     await bot.requests.command("update", user_id=ALICE, channel_id=incident.channel_id)
     opened = await opened_modal(bot, before)

@@ -1,3 +1,3 @@
 """Response metrics: milestones as they happen, /incident stats, the report, Prometheus.
-May import bot.config.settings, bot.slack, storage.
+May import bot.config, bot.slack, storage.
 """

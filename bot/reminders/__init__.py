@@ -1,3 +1,3 @@
 """Update reminders: the cadence, the prompts, and escalation of missed updates.
-May import bot.incidents.records, bot.slack, bot.runtime.runner.scheduler, storage.
+May import bot.incidents, bot.slack, bot.runtime.scheduler, storage.
 """

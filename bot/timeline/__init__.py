@@ -1,3 +1,3 @@
 """The incident's record of events: notes, captured messages, action items.
-May import bot.incidents.records, bot.slack, storage.
+May import bot.incidents, bot.slack, storage.
 """
