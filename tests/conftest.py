@@ -74,3 +74,14 @@ async def make_bot(slack: FakeSlack, database_url: str) -> AsyncIterator[Callabl
     yield make
     for running in started:
         await stop_bot(running)
+
+
+KINDS = ("unit", "integration", "process")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its kind, from the folder it lives in, so `-m unit` runs one kind."""
+    for item in items:
+        kind = item.path.parent.name
+        if kind in KINDS:
+            item.add_marker(getattr(pytest.mark, kind))

@@ -10,10 +10,10 @@ import yaml
 from jsonschema import Draft7Validator
 from jsonschema.validators import validator_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "manifest.yml"
 # Slack's published schema lives in the team's shared/ folder, beside the repository checkout.
-_CANDIDATES = [Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")]
+_CANDIDATES = [Path(__file__).resolve().parents[3] / "shared", Path("/work/shared")]
 SCHEMA = next((c for c in _CANDIDATES if c.is_dir()), _CANDIDATES[0]) / "slack" / "manifest.schema.1.0.0.json"
 EVENTS_URL = "https://example.com/slack/events"
 
