@@ -30,6 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert
 
+from bot.clock import SystemClock
 from bot.config.settings import IncidentConfig
 from bot.config.render import Renderer
 from bot.metrics.report import make_report
@@ -135,7 +136,7 @@ async def measure(url: str, runs: int) -> list[dict[str, object]]:
     db = Database(url)
 
     async def stats_365() -> str:
-        report = await report_from(db, config, days=365)
+        report = await report_from(db, config, days=365, until=SystemClock().now())
         assert report.total.declared > 0
         return renderer.slack("stats", report=report)
 
@@ -145,7 +146,8 @@ async def measure(url: str, runs: int) -> list[dict[str, object]]:
         await db.dispose()
     for fmt in ("md", "csv"):
         async def report(fmt: str = fmt) -> str:
-            return await make_report(database_url=url, config=config, since="365d", fmt=fmt)
+            return await make_report(database_url=url, config=config, since="365d", fmt=fmt,
+                                     now=SystemClock().now())
         results.append(summary(f"incident-bot report --since 365d --format {fmt} (in process)",
                                await timed(runs, report)))
     return results

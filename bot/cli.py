@@ -2,7 +2,8 @@
 
 ``incident-bot`` runs in Socket Mode when SLACK_APP_TOKEN is set;
 ``incident-bot serve`` runs HTTP mode; ``incident-bot migrate`` and
-``incident-bot check-config`` help operators prepare a deployment.
+``incident-bot check-config`` help operators prepare a deployment;
+``incident-bot playground`` runs the bot against a built-in local Slack.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bot.clock import SystemClock
 from bot.config.settings import ConfigError, IncidentConfig, Settings, load_config, load_settings
+from bot.metrics.report import FORMATS, ReportError, make_report, report_inputs
+from bot.playground import command as playground
 from bot.runtime.runner import Runtime, StartupError
 from storage.db import DatabaseURLError, migrate
-from bot.metrics.report import FORMATS, ReportError, make_report, report_inputs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print response metrics (MTTA, MTTR, SLA) of recent incidents")
     report.add_argument("--since", default="30d", help='how far back: a duration ("30d", "12h") or a date YYYY-MM-DD')
     report.add_argument("--format", choices=FORMATS, default="md", help="Markdown (default) or CSV")
+    play = sub.add_parser("playground", help="try the bot without Slack: a local Slack and a page on 127.0.0.1")
+    play.add_argument("--port", type=int, default=3000, help="where the page listens on 127.0.0.1 (default 3000)")
+    play.add_argument("--fast", action="store_true", help="every minute of every cadence and delay is a second")
+    play.add_argument("--reset", action="store_true", help="delete playground.db and start afresh")
     return parser
 
 
@@ -40,11 +47,14 @@ def _load() -> tuple[Settings, IncidentConfig]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "playground":
+        return playground.main(playground.Options(port=args.port, fast=args.fast, reset=args.reset), os.environ)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "report":
             url, policy = report_inputs(os.environ)
-            print(asyncio.run(make_report(database_url=url, config=policy, since=args.since, fmt=args.format)), end="")
+            print(asyncio.run(make_report(database_url=url, config=policy, since=args.since, fmt=args.format,
+                                          now=SystemClock().now())), end="")
             return 0
         settings, config = _load()
         if args.command == "check-config":

@@ -34,6 +34,8 @@ class BotContext:
     acknowledged: set[asyncio.Task[None]] = field(default_factory=set)
     worker_id: str = field(default_factory=lambda: uuid4().hex)
     scheduler_leader: bool = False
+    work_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when follow-up work was committed in this process, to wake the worker at once."""
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run work in the background, keeping a reference so the task is not collected."""

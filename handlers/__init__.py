@@ -3,11 +3,7 @@
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import BotContext
-from handlers import commands, errors, modals
-from handlers import resolve
-from handlers import events, home, shortcuts
-from handlers import drafts
-from handlers import actions
+from handlers import actions, commands, drafts, errors, events, home, modals, resolve, shortcuts
 
 
 def register_all(app: AsyncApp, ctx: BotContext) -> None:

@@ -6,11 +6,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.reminders import prompts
-
-from bot.status import updates
 from bot.context import BotContext
+from bot.reminders import prompts
 from bot.slack.ids import Action
+from bot.status import updates
 
 
 def _incident_id(action: dict[str, Any]) -> int | None:

@@ -10,26 +10,38 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.incidents import records
-from bot.slack.subcommands import Declare, Help, ListIncidents, parse
 from bot.context import BotContext
-from bot.incidents.declare import open_declare_form
 from bot.errors import UsageError
-from bot.slack.gateway import Blocks
-from bot.resolution import postmortem
-from bot.resolution import resolve
-from bot.metrics import stats
-from bot.slack.subcommands import OpenResolve, Postmortem, Reopen, SetPhase, Stats
-from storage.models import Phase
-from bot.timeline.action_items import add_action_item, complete_action_item
-from bot.slack.subcommands import AddAction, AddNote, AssignRole, CompleteAction, SetSeverity, ShowTimeline
+from bot.incidents import records
+from bot.incidents.declare import open_declare_form
 from bot.incidents.phases import change_phase
 from bot.incidents.roles import assign_role
 from bot.incidents.severity import change_severity
-from bot.timeline.notes import add_note, timeline_reply
-from storage.models import Incident
+from bot.metrics import stats
+from bot.resolution import postmortem, resolve
+from bot.slack.gateway import Blocks
+from bot.slack.subcommands import (
+    AddAction,
+    AddNote,
+    AssignRole,
+    CompleteAction,
+    Declare,
+    Help,
+    ListIncidents,
+    OpenResolve,
+    OpenUpdate,
+    Postmortem,
+    Reopen,
+    SetPhase,
+    SetSeverity,
+    ShowTimeline,
+    Stats,
+    parse,
+)
 from bot.status import updates
-from bot.slack.subcommands import OpenUpdate
+from bot.timeline.action_items import add_action_item, complete_action_item
+from bot.timeline.notes import add_note, timeline_reply
+from storage.models import Incident, Phase
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
@@ -71,7 +83,6 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                 await resolve.reopen_incident(ctx, channel_id=command["channel_id"], actor=user_id)
             case Postmortem():
                 await reply(await postmortem.regenerate(ctx, channel_id=command["channel_id"], user_id=user_id))
-            # -- working an incident --
             case SetPhase(phase=phase):
                 await change_phase(ctx, await in_channel(), phase, actor=user_id)
             case SetSeverity(severity=severity):
@@ -87,9 +98,5 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
                 await add_action_item(ctx, await in_channel(), text, owner=owner, due=due, actor=user_id)
             case CompleteAction(number=number):
                 await complete_action_item(ctx, await in_channel(), number, actor=user_id)
-            # -- status updates --
             case OpenUpdate():
                 await updates.open_from_command(ctx, trigger_id=command["trigger_id"], channel_id=command["channel_id"])
-            case _:
-                await records.incident_in_channel(ctx, command["channel_id"], subcommand.usage)
-                raise UsageError(f"`{subcommand.usage}` is not available yet.")

@@ -6,12 +6,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.status import draft_messages
-
-from bot.status import drafts
 from bot.context import BotContext
 from bot.errors import FormError
 from bot.slack.ids import Action, Callback
+from bot.status import drafts
 
 
 def _draft_id(action: dict[str, Any]) -> int:
@@ -50,7 +48,6 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(response_action="errors", errors=exc.errors)
             return
         await ack()
-        ctx.after_ack(draft_messages.refresh_draft(ctx, draft_id), name=f"refresh draft {draft_id}")
 
     @app.view(Callback.DRAFT_REJECT)
     async def reject_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -61,4 +58,3 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             await ack(response_action="errors", errors=exc.errors)
             return
         await ack()
-        ctx.after_ack(draft_messages.refresh_draft(ctx, draft_id), name=f"refresh draft {draft_id}")

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.timeline.capture import capture_reaction
 from bot.context import BotContext
+from bot.timeline.capture import capture_reaction
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:

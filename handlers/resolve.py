@@ -6,12 +6,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack import forms
-
-from bot.resolution import resolve
 from bot.context import BotContext
 from bot.errors import FormError
+from bot.resolution import resolve
 from bot.slack.ids import Action, Callback
+from bot.slack.modal_state import read_metadata
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:
@@ -24,10 +23,10 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:
             request = resolve.read_form(view["state"]["values"], user_id=body["user"]["id"],
-                                        metadata=forms.read_metadata(view.get("private_metadata", "")))
+                                        metadata=read_metadata(view.get("private_metadata", "")))
             await resolve.check_still_open(ctx, request)
         except FormError as exc:
             await ack(response_action="errors", errors=exc.errors)
             return
+        await resolve.resolve_incident(ctx, request)
         await ack()
-        ctx.after_ack(resolve.resolve_incident(ctx, request), name="resolve")

@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.timeline.capture import capture_from_shortcut
 from bot.context import BotContext
 from bot.slack.ids import Callback
+from bot.timeline.capture import capture_from_shortcut
 
 
 def register(app: AsyncApp, ctx: BotContext) -> None:

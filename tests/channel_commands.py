@@ -90,7 +90,8 @@ CHANGES = ("chat.postMessage", "chat.update", "conversations.invite", "conversat
 
 
 async def quiet(bot: RunningBot, period: float = 0.3) -> None:
-    """Wait until the bot has made no Web API call for `period` seconds (its reactions are done)."""
+    """Wait until the bot's follow-up work is done and it made no Web API call for `period` seconds."""
+    await bot.idle()
     seen = -1
     while seen != len(bot.slack.calls):
         seen = len(bot.slack.calls)

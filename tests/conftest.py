@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.clock import Clock
 from bot.config.settings import IncidentConfig
 from bot.local_slack.server import FakeSlack
 from tests.support import (
@@ -55,19 +56,31 @@ def bot_config(tmp_path: Path) -> IncidentConfig:
 
 
 @pytest.fixture
-async def bot(slack: FakeSlack, database_url: str, bot_config: IncidentConfig) -> AsyncIterator[RunningBot]:
-    running = await start_bot(slack, database_url, bot_config)
+def bot_clock() -> Clock | None:
+    """The clock the `bot` and `make_bot` fixtures start bots with: the machine's (None).
+
+    A test module that moves time by hand overrides it to return a
+    ``tests.clock.FakeClock`` and calls ``await bot.advance(...)``.
+    """
+    return None
+
+
+@pytest.fixture
+async def bot(
+    slack: FakeSlack, database_url: str, bot_config: IncidentConfig, bot_clock: Clock | None
+) -> AsyncIterator[RunningBot]:
+    running = await start_bot(slack, database_url, bot_config, clock=bot_clock)
     yield running
     await stop_bot(running)
 
 
 @pytest.fixture
-async def make_bot(slack: FakeSlack, database_url: str) -> AsyncIterator[Callable[..., Any]]:
-    """Start bots with custom configuration; all are stopped at the end of the test."""
+async def make_bot(slack: FakeSlack, database_url: str, bot_clock: Clock | None) -> AsyncIterator[Callable[..., Any]]:
+    """Start bots with custom configuration (all on ``bot_clock``); all are stopped at the end of the test."""
     started: list[RunningBot] = []
 
     async def make(config: IncidentConfig | None = None, **env: str) -> RunningBot:
-        running = await start_bot(slack, database_url, config, **env)
+        running = await start_bot(slack, database_url, config, clock=bot_clock, **env)
         started.append(running)
         return running
 

@@ -28,10 +28,11 @@ async def stored_incidents(database_url: str) -> list[Incident]:
 
 
 class BotProcess:
-    """`incident-bot serve` in a child process, stoppable gracefully or killed outright."""
+    """`incident-bot serve` (or another mode) in a child process, stoppable gracefully or killed outright."""
 
     def __init__(self, *, api_url: str, database_url: str, log_path: Path, config_path: Path | None = None,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, command: str = "serve") -> None:
+        self.command = command
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -51,7 +52,7 @@ class BotProcess:
     async def start(self, timeout: float = 30.0) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "bot.cli", self.command], env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
         deadline = asyncio.get_running_loop().time() + timeout

@@ -85,8 +85,9 @@ async def timeline_of(bot: RunningBot, incident_id: int) -> list[TimelineEvent]:
         return list(await queries.timeline(session=session, incident_id=incident_id))
 
 
-async def reminder_job(bot: RunningBot, incident_id: int) -> ScheduledJob | None:
-    return (await scheduled(bot.ctx, "reminder:")).get(f"reminder:{incident_id}")
+def reminder_job(bot: RunningBot, incident_id: int) -> ScheduledJob | None:
+    """The incident's reminder job as the bot's scheduler holds it."""
+    return scheduled(bot.ctx, "reminder:").get(f"reminder:{incident_id}")
 
 
 def update_values(*, phase: str | None = "identified", what: str | None = "Rolled back deploy 42",

@@ -61,6 +61,7 @@ async def resolve(bot: RunningBot, incident: Incident, *, wait: bool = True, **f
     if wait:
         await bot.slack.wait_for("files.completeUploadExternal", count=uploads + 1, timeout=10)
         await bot.wait_until(lambda: _published(bot, incident.id), timeout=10)
+        await bot.settled()
     return await bot.incident(incident.id)
 
 

@@ -8,24 +8,31 @@ import socket
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from bot.clock import Clock
 from bot.config.settings import IncidentConfig, load_settings
 from bot.context import BotContext
-from bot.slack.ids import Callback, DeclareField
+from bot.local_slack.requests import SignedRequests
+from bot.local_slack.server import FakeSlack
 from bot.runtime.runner import Runtime
+from bot.runtime.scheduler import run_due_jobs, scheduled
+from bot.slack.ids import Callback, DeclareField
 from storage import queries
 from storage.db import sync_url
 from storage.models import Incident
-from bot.local_slack.requests import SignedRequests
-from bot.local_slack.server import FakeSlack
+from tests.clock import FakeClock
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test"
 
 ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
+
+MAX_STEPS = 1000
+"""How many due times one :meth:`RunningBot.advance` may stop at before it calls the jobs runaway."""
 
 
 def free_port() -> int:
@@ -78,6 +85,44 @@ class RunningBot:
     @property
     def ctx(self) -> BotContext:
         return self.runtime.ctx
+
+    @property
+    def clock(self) -> FakeClock:
+        """The test clock this bot was started with (see :meth:`advance`)."""
+        assert isinstance(self.ctx.clock, FakeClock), "start the bot with a FakeClock to move its time"
+        return self.ctx.clock
+
+    async def advance(self, by: timedelta = timedelta(0)) -> None:
+        """Let ``by`` pass on the bot's test clock, each scheduled job running as its time comes.
+
+        First the bot finishes what it was doing (acknowledged requests, follow-up
+        work due). Then the clock moves to each job's due time in turn and runs
+        what is due there, and what follows it, before moving on: a 30-minute
+        cadence advanced by two hours prompts four times, each at its own time.
+        It stops at ``now + by``. ``await bot.advance()`` runs what is due now.
+        """
+        clock = self.clock
+        until = clock.now() + by
+        await self.idle()
+        for _ in range(MAX_STEPS):
+            due = [job.run_at for job in scheduled(self.ctx).values() if job.run_at <= until]
+            if not due:
+                break
+            clock.set(max(min(due), clock.now()))
+            self.ctx.work_ready.set()
+            await run_due_jobs(self.ctx)
+            await self.idle()
+        else:
+            raise AssertionError(f"jobs keep falling due at {clock.now()}")
+        clock.set(until)
+        self.ctx.work_ready.set()
+        await self.idle()
+
+    async def idle(self) -> None:
+        """Wait until the bot has finished every request it acknowledged and the follow-up work due now."""
+        await self.runtime.intake.finish()
+        await self.ctx.finish_acknowledged()
+        await self.settled()
 
     async def incident(self, incident_id: int) -> Incident:
         async with self.ctx.db.session() as session:
@@ -175,13 +220,17 @@ class RunningBot:
         incident_id = new[0].id
         assert incident_id is not None
         if wait:
-
-            async def done() -> bool:
-                current = await self.incident(incident_id)
-                return current.declarer_told or current.setup_error is not None
-
-            await self.wait_until(done)
+            await self.settled()
         return await self.incident(incident_id)
+
+    async def settled(self, timeout: float = 10.0) -> None:
+        """Wait until every piece of follow-up work due now is done or has failed for good."""
+
+        async def idle() -> bool:
+            async with self.ctx.db.session() as session:
+                return await queries.due_work_count(session=session, now=self.ctx.clock.now()) == 0
+
+        await self.wait_until(idle, timeout)
 
 
 def declare_values(
@@ -225,9 +274,14 @@ def declare_values(
 
 
 async def start_bot(
-    slack: FakeSlack, database_url: str, config: IncidentConfig | None = None, **env: str
+    slack: FakeSlack, database_url: str, config: IncidentConfig | None = None, *, clock: Clock | None = None,
+    **env: str,
 ) -> RunningBot:
-    """Start the real bot (migrations, token check, HTTP server) on a free local port."""
+    """Start the real bot (migrations, token check, HTTP server) on a free local port.
+
+    ``clock`` is the bot's clock: the machine's by default, or a :class:`FakeClock`
+    the test moves with :meth:`RunningBot.advance`.
+    """
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -237,7 +291,7 @@ async def start_bot(
             **env,
         }
     )
-    runtime = Runtime(settings, config or IncidentConfig())
+    runtime = Runtime(settings, config or IncidentConfig(), clock=clock)
     await runtime.start()
     port = free_port()
     server = runtime.http_server(host="127.0.0.1", port=port)

@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from bot.config.durations import format_duration
 from bot.slack.mrkdwn import neutralise
+from storage.severity import Severity
 
 
 def mention(user_id: str | None) -> Markup:
@@ -67,7 +68,7 @@ class Renderer:
         self._html = ImmutableSandboxedEnvironment(autoescape=select_autoescape(default=True), **common)
         for env in (self._slack, self._markdown, self._html):
             env.filters["duration"] = _duration
-            env.filters["sev"] = lambda n: f"SEV-{n}"
+            env.filters["sev"] = lambda n: Severity.of(n).label
             env.filters["local"] = self.local_time
             env.globals["timezone_name"] = str(timezone)
         self._slack.filters["mention"] = mention

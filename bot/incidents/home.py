@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.slack import blocks
-from bot.incidents.access import may_see
 from bot.context import BotContext
+from bot.incidents.access import may_see
+from bot.metrics.stats import home_metrics
+from bot.slack import blocks
 from bot.slack.messages import ROLE_LABELS
 from storage import queries
-from bot.metrics.stats import home_metrics
 from storage.models import Incident, Role
+from storage.severity import Severity
 
 HOME_INCIDENTS_MAX = 40
 """Listed on the Home tab; more are summarised (`/incident list` shows them all)."""
@@ -31,7 +32,7 @@ async def publish_home(ctx: BotContext, viewer: str) -> None:
         "home",
         rows=[(incident, roles.get(Role.IC)) for incident, roles in visible[:HOME_INCIDENTS_MAX]],
         more=max(0, len(visible) - HOME_INCIDENTS_MAX),
-        counts=[(severity, counts.get(severity, 0)) for severity in range(1, 5)],
+        counts=[(severity, counts.get(severity, 0)) for severity in Severity],
         drills=sum(1 for incident, _ in visible if incident.drill),
         roles=mine,
         role_labels=ROLE_LABELS,

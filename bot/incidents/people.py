@@ -8,8 +8,7 @@ action item would leave nobody responsible, so it is refused up front.
 from __future__ import annotations
 
 from bot.context import BotContext
-from bot.errors import UsageError
-from bot.slack.gateway import SlackCallFailed
+from bot.errors import SlackCallFailed, UsageError
 
 _UNKNOWN_USER_ERRORS = {"user_not_found", "user_not_visible", "invalid_user"}
 

@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.slack import messages
-from bot.incidents.access import may_see
-from bot.slack.subcommands import COMMANDS
 from bot.context import BotContext
 from bot.errors import NotAnIncidentChannel
+from bot.incidents.access import may_see
+from bot.slack import messages
+from bot.slack.subcommands import COMMANDS
 from storage import queries
 from storage.models import Incident
 

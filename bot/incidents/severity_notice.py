@@ -7,9 +7,6 @@ and drills are never announced publicly.
 
 from __future__ import annotations
 
-from bot.context import BotContext
-from bot.slack.posting import tell_announcements
-from storage import queries
 from storage.models import Incident
 
 
@@ -21,19 +18,3 @@ def is_escalation(old: int, new: int) -> bool:
 def should_announce(incident: Incident, *, old: int) -> bool:
     return (is_escalation(old, incident.severity) and incident.is_open
             and not incident.private and not incident.drill)
-
-
-async def announce_escalation(ctx: BotContext, incident: Incident, *, old: int, actor: str) -> None:
-    """Post an escalation in the announcements channel and log whether it got there."""
-    if not should_announce(incident, old=old):
-        return
-    assert incident.id is not None
-    text = ctx.render.slack("severity_escalated", incident=incident, old=old, actor=actor)
-    problem = await tell_announcements(ctx, text)
-    async with ctx.db.session() as session:
-        if problem is None:
-            await queries.add_timeline(session=session, incident_id=incident.id, kind="escalation_announced",
-                                       text=f"Escalation to SEV-{incident.severity} announced in the announcements channel")
-        else:
-            await queries.add_timeline(session=session, incident_id=incident.id, kind="announcement_failed",
-                                       text=f"Escalation could not be announced ({problem})")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.slack import messages
 from bot.context import BotContext
+from bot.slack import messages
 from storage import queries
 
 

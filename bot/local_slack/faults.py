@@ -10,6 +10,7 @@ import math
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 RATE_WINDOW_SECONDS = 60.0
@@ -24,6 +25,15 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class Drop(Enum):
+    """When the stub closes a call's connection without answering."""
+
+    BEFORE_EFFECT = "before_effect"
+    """The call is not performed: sending it again is safe."""
+    AFTER_EFFECT = "after_effect"
+    """The call is performed, only the answer is lost: sending it again repeats it."""
+
+
 def ratelimited(retry_after: int) -> Fault:
     """Slack's rate-limit answer: 429, integer Retry-After, `ratelimited`."""
     return Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
@@ -35,7 +45,7 @@ class Faults:
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._queued: dict[str, deque[Fault]] = defaultdict(deque)
-        self._drops: dict[str, int] = defaultdict(int)
+        self._drops: dict[str, deque[Drop]] = defaultdict(deque)
         self._limits: dict[str, int] = {}
         self._admitted: dict[str, deque[float]] = defaultdict(deque)
         self._latency: dict[str | None, float] = {}
@@ -60,16 +70,15 @@ class Faults:
         self._latency[method] = seconds
         self._latency_skip[method] = after_calls
 
-    def drop_connection_next(self, method: str, times: int) -> None:
-        """Close the socket, unanswered, on the next `times` calls."""
-        self._drops[method] += times
+    def drop_connection_next(self, method: str, times: int, *, after_effect: bool = False) -> None:
+        """Close the socket, unanswered, on the next `times` calls (after performing them if asked)."""
+        drop = Drop.AFTER_EFFECT if after_effect else Drop.BEFORE_EFFECT
+        self._drops[method].extend(drop for _ in range(times))
 
-    def take_drop(self, method: str) -> bool:
-        """True (and one fewer planned) when this call's connection should be dropped."""
-        if self._drops[method] <= 0:
-            return False
-        self._drops[method] -= 1
-        return True
+    def take_drop(self, method: str) -> Drop | None:
+        """How this call's connection should be dropped (one fewer planned), or None to answer it."""
+        planned = self._drops[method]
+        return planned.popleft() if planned else None
 
     def latency(self, method: str) -> float:
         """Seconds to wait before answering this call (consumes one spared call, if any)."""

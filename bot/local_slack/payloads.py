@@ -129,6 +129,21 @@ def view_submission(sender: Sender, *, view: dict[str, Any], trigger_id: str) ->
     }
 
 
+def view_closed(sender: Sender, *, view: dict[str, Any], is_cleared: bool = False) -> dict[str, Any]:
+    """A modal closed with its close button (sent only for views with `notify_on_close`)."""
+    return {
+        "type": "view_closed",
+        "team": sender.team(),
+        "user": sender.user(),
+        "api_app_id": sender.api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "view": view,
+        "is_cleared": is_cleared,
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
 def submitted_view(
     base: dict[str, Any] | None,
     *,

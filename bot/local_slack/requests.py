@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from . import payloads
@@ -30,6 +30,23 @@ JSON = "application/json"
 REQUEST_TIMEOUT_SECONDS = 10.0
 OFFLINE_RESPONSE_URL = "https://hooks.slack.com/commands/{team}/0/stub"
 """Used when no FakeSlack is given: a well-formed response_url nobody listens to."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The bot's HTTP answer to one request: what Slack would read from it."""
+
+    status_code: int
+    content: bytes
+    headers: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON (a modal submission's ack carries its response_action here)."""
+        return json.loads(self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +72,14 @@ class SignedRequests:
         self.team_id = team_id
         self.slack = slack
         self._verifier = SignatureVerifier(signing_secret)
-        self._client = httpx.AsyncClient(timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False)
+        self._session: aiohttp.ClientSession | None = None
         self._event_ids = itertools.count(1)
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
-        await self._client.aclose()
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def __aenter__(self) -> SignedRequests:
         return self
@@ -70,7 +89,7 @@ class SignedRequests:
 
     # Slack's requests -------------------------------------------------------
 
-    async def command(self, text: str, **fields: Any) -> httpx.Response:
+    async def command(self, text: str, **fields: Any) -> Answer:
         """A slash command (fields as for :meth:`prepare_command`)."""
         return await self.send(self.prepare_command(text, **fields))
 
@@ -106,7 +125,7 @@ class SignedRequests:
         private_metadata: str = "",
         view_id: str = "V0TEST",
         trigger_id: str | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """Submit a modal; when the stub knows `view_id`, its blocks and metadata are sent back."""
         sender = self._sender(user_id)
         opened = self.slack.views.get(view_id) if self.slack is not None else None
@@ -121,7 +140,11 @@ class SignedRequests:
         payload = payloads.view_submission(sender, view=view, trigger_id=trigger_id or self._trigger(user_id))
         return await self._interaction(payload)
 
-    async def block_actions(self, **fields: Any) -> httpx.Response:
+    async def view_closed(self, *, user_id: str, view: dict[str, Any], is_cleared: bool = False) -> Answer:
+        """A modal closed by the person (Slack sends this only for views with `notify_on_close`)."""
+        return await self._interaction(payloads.view_closed(self._sender(user_id), view=view, is_cleared=is_cleared))
+
+    async def block_actions(self, **fields: Any) -> Answer:
         """A button press (fields as for :meth:`prepare_block_actions`)."""
         return await self.send(self.prepare_block_actions(**fields))
 
@@ -172,7 +195,7 @@ class SignedRequests:
         message: dict[str, Any],
         trigger_id: str | None = None,
         response_url: str | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """A message shortcut on `message` (needs at least `ts`, `user`, `text`)."""
         payload = payloads.message_action(
             self._sender(user_id),
@@ -191,7 +214,7 @@ class SignedRequests:
         event_id: str | None = None,
         retry_num: int | None = None,
         retry_reason: str | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """An Events API delivery; a retry carries X-Slack-Retry-Num/Reason like Slack's."""
         envelope = payloads.event_callback(
             event,
@@ -214,7 +237,7 @@ class SignedRequests:
         timestamp: int | str | None = None,
         signature: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """POST a body; signed correctly unless `signature` is given (for refusal tests)."""
         return await self.send(self.sign(body, content_type=content_type, timestamp=timestamp, signature=signature,
                                          headers=headers))
@@ -240,12 +263,16 @@ class SignedRequests:
         }
         return Prepared(body=body, headers=all_headers)
 
-    async def send(self, prepared: Prepared) -> httpx.Response:
-        return await self._client.post(self.url, content=prepared.body, headers=prepared.headers)
+    async def send(self, prepared: Prepared) -> Answer:
+        """POST a prepared request and read the whole answer (the session opens on first use, in the running loop)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS))
+        async with self._session.post(self.url, data=prepared.body, headers=prepared.headers) as response:
+            return Answer(status_code=response.status, content=await response.read(), headers=dict(response.headers))
 
     # helpers ----------------------------------------------------------------
 
-    async def _interaction(self, payload: dict[str, Any]) -> httpx.Response:
+    async def _interaction(self, payload: dict[str, Any]) -> Answer:
         return await self.raw(_interaction_body(payload), content_type=FORM)
 
     def _sender(self, user_id: str) -> payloads.Sender:

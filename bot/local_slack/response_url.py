@@ -4,7 +4,8 @@ Slack allows 5 uses within 30 minutes. Beyond that it refuses; the stub answers 
 with `used_url` / `expired_url` (Slack's exact status and wording here are unconfirmed).
 Accepted bodies can also change the channel: `replace_original` edits and
 `delete_original` deletes the message the interaction came from, and
-`response_type: in_channel` posts a visible message.
+`response_type: in_channel` posts a visible message. An ephemeral answer is shown to
+the person who acted when the URL knows who that was (the playground mints such URLs).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .blocks import message_block_errors
-from .state import Message, ResponseUrl, Workspace
+from .state import Ephemeral, Message, ResponseUrl, Workspace
 
 RESPONSE_URL_USES = 5
 RESPONSE_URL_TTL_SECONDS = 30 * 60
@@ -54,14 +55,19 @@ def _apply(ws: Workspace, entry: ResponseUrl, body: dict[str, Any]) -> None:
         original.blocks = body.get("blocks")
         original.edited = True
         return
-    if body.get("response_type") == "in_channel":
-        channel.messages.append(
-            Message(
-                ts=ws.next_ts(),
-                user=ws.bot_user_id,
-                text=body.get("text", ""),
-                blocks=body.get("blocks"),
-                thread_ts=body.get("thread_ts"),
-                bot_id=ws.bot_id,
+    if body.get("response_type") != "in_channel":
+        if entry.user_id is not None:
+            ws.ephemerals.append(
+                Ephemeral(ws.next_ts(), channel.id, entry.user_id, body.get("text", ""), body.get("blocks"))
             )
+        return
+    channel.messages.append(
+        Message(
+            ts=ws.next_ts(),
+            user=ws.bot_user_id,
+            text=body.get("text", ""),
+            blocks=body.get("blocks"),
+            thread_ts=body.get("thread_ts"),
+            bot_id=ws.bot_id,
         )
+    )

@@ -19,14 +19,21 @@ from typing import Any
 
 from aiohttp import web
 
-from .faults import Faults
+from .changes import Changes
+from .faults import Drop, Faults
 from .methods import HANDLERS
+from .methods.apps import token_refusal
 from .params import Params, SlackError, decode_json_fields
 from .response_url import use_response_url
+from .socket_mode import FakeSocketMode
 from .state import TRIGGER_TTL_SECONDS, Channel, Ephemeral, Message, StoredFile, User, Usergroup, Workspace
 
+APP_TOKEN = "xapp-1-A0TEST-1-local"
+"""The app-level token apps.connections.open takes unless another is given."""
 DROPPED = "stub_connection_dropped"
-"""`error` recorded for calls whose connection the stub closed without answering."""
+"""`error` recorded for calls whose connection the stub closed without answering or performing them."""
+DROPPED_AFTER_EFFECT = "stub_connection_dropped_after_effect"
+"""`error` recorded for calls the stub performed, then closed the connection without answering."""
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 POLL_SECONDS = 0.01
@@ -55,18 +62,24 @@ class FakeSlack:
         self,
         *,
         token: str = "xoxb-test",
+        app_token: str = APP_TOKEN,
         team_id: str = "T0TEST",
         bot_user_id: str = "U0BOT",
         trigger_ttl: float = TRIGGER_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
+        self.app_token = app_token
         self.workspace = Workspace(team_id=team_id, bot_user_id=bot_user_id, clock=clock, trigger_ttl=trigger_ttl)
         self.calls: list[Call] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.refused_responses: list[tuple[str, Any, dict[str, Any]]] = []
         self._clock = clock
         self._faults = Faults(clock)
+        self.changes = Changes()
+        """Every call and response_url post notes a change here; the playground's page waits on it."""
+        self.socket_mode = FakeSocketMode(self.workspace)
+        """Socket Mode: the WebSocket URLs apps.connections.open hands out lead here."""
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -79,6 +92,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_post("/response/{url_id}", self._handle_response_url)
         app.router.add_get("/files/{file_id}{tail:.*}", self._handle_file_download)
+        self.socket_mode.add_routes(app)
         # Held (slow) answers must not keep a test waiting at shutdown.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -91,6 +105,7 @@ class FakeSlack:
     async def stop(self) -> None:
         """Close the server and its connections."""
         if self._runner is not None:
+            await self.socket_mode.close()
             await self._runner.cleanup()
             self._runner = None
 
@@ -204,9 +219,11 @@ class FakeSlack:
         is_bot: bool = False,
         deleted: bool = False,
         email: str | None = None,
+        real_name: str = "",
     ) -> None:
-        """Add a member (e-mail defaults to `<name>@example.com`)."""
-        self.workspace.add_user(user_id, name, tz=tz, is_bot=is_bot, deleted=deleted, email=email)
+        """Add a member (e-mail defaults to `<name>@example.com`; the full name to `name`)."""
+        self.workspace.add_user(user_id, name, tz=tz, is_bot=is_bot, deleted=deleted, email=email,
+                                real_name=real_name)
 
     def add_channel(
         self, name: str, *, is_private: bool = False, members: Iterable[str] = (), archived: bool = False
@@ -256,9 +273,14 @@ class FakeSlack:
         """A trigger_id usable once within `ttl` (default 3 s) by views.open / views.push."""
         return self.workspace.new_trigger(user_id=user_id, ttl=ttl).id
 
-    def new_response_url(self, *, channel_id: str | None = None, message_ts: str | None = None) -> str:
-        """A response_url on this server (5 uses in 30 min); channel/message let it edit history."""
-        entry = self.workspace.new_response_url(channel_id=channel_id, message_ts=message_ts)
+    def new_response_url(
+        self, *, channel_id: str | None = None, message_ts: str | None = None, user_id: str | None = None
+    ) -> str:
+        """A response_url on this server (5 uses in 30 min); channel/message let it edit history.
+
+        Given the person who acted, ephemeral answers are kept as theirs (see `ephemerals_for`).
+        """
+        entry = self.workspace.new_response_url(channel_id=channel_id, message_ts=message_ts, user_id=user_id)
         return f"{self.base_url}/response/{entry.id}"
 
     def responses_to(self, url: str) -> list[dict[str, Any]]:
@@ -299,9 +321,16 @@ class FakeSlack:
         """
         self._faults.set_latency(seconds, method, after_calls=after_calls)
 
-    def drop_connection_next(self, method: str, times: int = 1) -> None:
-        """Close the next `times` connections of this method unanswered and unprocessed."""
-        self._faults.drop_connection_next(method, times)
+    def drop_connection_next(self, method: str, times: int = 1, *, after_effect: bool = False) -> None:
+        """Close the next `times` connections of this method unanswered.
+
+        By default the calls are not performed (the connection broke on the
+        way in). With `after_effect` they are performed and only the answer
+        is lost, as when a connection breaks after Slack acted: the call is
+        recorded with error `DROPPED_AFTER_EFFECT` and the would-be answer in
+        `effect`.
+        """
+        self._faults.drop_connection_next(method, times, after_effect=after_effect)
 
     # HTTP handlers ----------------------------------------------------------
 
@@ -313,12 +342,13 @@ class FakeSlack:
             params, token = await _read_arguments(request)
         except ValueError:
             return self._answer(method, {}, arrived, 200, {"ok": False, "error": "invalid_json"})
-        if self._faults.take_drop(method):
-            self._record(method, params, arrived, 0, {"ok": False, "error": DROPPED})
-            assert request.transport is not None
-            request.transport.close()
-            return web.Response()
+        drop = self._faults.take_drop(method)
+        if drop is Drop.BEFORE_EFFECT:
+            return self._hang_up(request, method, params, arrived, {"ok": False, "error": DROPPED})
         status, body, headers = self._respond(method, params, token)
+        if drop is Drop.AFTER_EFFECT:
+            return self._hang_up(request, method, params, arrived,
+                                 {"ok": False, "error": DROPPED_AFTER_EFFECT, "effect": body})
         response = self._answer(method, params, arrived, status, body, headers)
         delay = self._faults.latency(method)
         if delay > 0:
@@ -329,10 +359,9 @@ class FakeSlack:
         self, method: str, params: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Status, body and headers Slack would give this call."""
-        if not token:
-            return 200, {"ok": False, "error": "not_authed"}, {}
-        if token != self.token:
-            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        refusal = token_refusal(method, token, bot_token=self.token, app_token=self.app_token)
+        if refusal is not None:
+            return 200, {"ok": False, "error": refusal}, {}
         fault = self._faults.take_fault(method)
         if fault is not None:
             return fault.status, fault.body, fault.headers
@@ -357,8 +386,18 @@ class FakeSlack:
         self._record(method, params, arrived, status, body)
         return web.json_response(body, status=status, headers=headers)
 
+    def _hang_up(
+        self, request: web.Request, method: str, params: dict[str, Any], arrived: float, outcome: dict[str, Any]
+    ) -> web.Response:
+        """Record the call with status 0 and close its connection, as a network failure would."""
+        self._record(method, params, arrived, 0, outcome)
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+
     def _record(self, method: str, params: dict[str, Any], arrived: float, status: int, body: dict[str, Any]) -> None:
         self.calls.append(Call(method, params, arrived, body, status))
+        self.changes.note()
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
         """Store bytes for a reserved file id, answering like files.slack.com does."""
@@ -384,6 +423,7 @@ class FakeSlack:
         status, answer = use_response_url(self.workspace, entry, body)
         if status == 200:
             self.responses.setdefault(url_id, []).append(body)
+            self.changes.note()
         else:
             self.refused_responses.append((url_id, body, answer))
         return web.json_response(answer, status=status)

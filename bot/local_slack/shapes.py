@@ -84,12 +84,13 @@ def message_json(ws: Workspace, message: Message) -> dict[str, Any]:
 def user_json(ws: Workspace, user: User) -> dict[str, Any]:
     """A user object (users.info / users.lookupByEmail)."""
     offset = _utc_offset_seconds(user.tz)
+    real_name = user.real_name or user.name
     return {
         "id": user.id,
         "team_id": ws.team_id,
         "name": user.name,
         "deleted": user.deleted,
-        "real_name": user.name,
+        "real_name": real_name,
         "tz": user.tz,
         "tz_label": user.tz,
         "tz_offset": offset,
@@ -99,9 +100,9 @@ def user_json(ws: Workspace, user: User) -> dict[str, Any]:
         "is_app_user": False,
         "updated": 0,
         "profile": {
-            "real_name": user.name,
+            "real_name": real_name,
             "display_name": user.name,
-            "real_name_normalized": user.name,
+            "real_name_normalized": real_name,
             "display_name_normalized": user.name,
             "email": user.email,
             "team": ws.team_id,

@@ -6,7 +6,6 @@ state, and tests can arrange a workspace (users, channels, messages) without HTT
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +26,8 @@ class User:
     is_bot: bool = False
     deleted: bool = False
     email: str = ""
+    real_name: str = ""
+    """The full name people see; empty means the same as `name`."""
 
 
 @dataclass
@@ -131,6 +132,8 @@ class ResponseUrl:
     channel_id: str | None = None
     message_ts: str | None = None
     uses: int = 0
+    user_id: str | None = None
+    """Who acted; when known, an ephemeral answer is shown to that person in `channel_id`."""
 
 
 class Workspace:
@@ -164,7 +167,9 @@ class Workspace:
         self.files: dict[str, StoredFile] = {}
         self.ephemerals: list[Ephemeral] = []
         self.response_urls: dict[str, ResponseUrl] = {}
-        self._ids = itertools.count(1)
+        self.socket_tickets: set[str] = set()
+        self.last_id = 0
+        """The number in the last id handed out; ids and triggers count on from it."""
         self._last_ts_micros = 0
         self.add_user(bot_user_id, self.bot_name, is_bot=True)
 
@@ -172,7 +177,11 @@ class Workspace:
 
     def new_id(self, prefix: str) -> str:
         """Unique, Slack-shaped id (`C00000000A`): uppercase, 9 characters after the prefix."""
-        return f"{prefix}{next(self._ids):09X}"
+        return f"{prefix}{self._take_id():09X}"
+
+    def _take_id(self) -> int:
+        self.last_id += 1
+        return self.last_id
 
     def next_ts(self) -> str:
         """Strictly increasing message ts, as Slack's are unique per channel."""
@@ -196,9 +205,10 @@ class Workspace:
         is_bot: bool = False,
         deleted: bool = False,
         email: str | None = None,
+        real_name: str = "",
     ) -> User:
         """Add or replace a member; the e-mail defaults to `<name>@example.com`."""
-        user = User(user_id, name, tz, is_bot, deleted, email or f"{name}@example.com")
+        user = User(user_id, name, tz, is_bot, deleted, email or f"{name}@example.com", real_name)
         self.users[user_id] = user
         return user
 
@@ -235,18 +245,29 @@ class Workspace:
 
     def new_trigger(self, *, user_id: str | None = None, ttl: float | None = None) -> Trigger:
         """Mint a trigger_id in Slack's `digits.digits.hex` shape."""
-        trigger_id = f"{next(self._ids)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
+        trigger_id = f"{self._take_id()}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
         trigger = Trigger(trigger_id, self.clock(), self.trigger_ttl if ttl is None else ttl, user_id)
         self.triggers[trigger_id] = trigger
         return trigger
 
     def new_response_url(
-        self, *, channel_id: str | None = None, message_ts: str | None = None, url_id: str | None = None
+        self,
+        *,
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+        url_id: str | None = None,
+        user_id: str | None = None,
     ) -> ResponseUrl:
         """Register a response_url id (fresh unless given); the server turns it into a URL."""
-        entry = ResponseUrl(url_id or secrets.token_hex(12), self.clock(), channel_id, message_ts)
+        entry = ResponseUrl(url_id or secrets.token_hex(12), self.clock(), channel_id, message_ts, user_id=user_id)
         self.response_urls[entry.id] = entry
         return entry
+
+    def new_socket_ticket(self) -> str:
+        """A ticket for one Socket Mode connection, as apps.connections.open puts in its URL."""
+        ticket = secrets.token_hex(12)
+        self.socket_tickets.add(ticket)
+        return ticket
 
     # looking up -------------------------------------------------------------
 

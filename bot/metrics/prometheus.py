@@ -8,6 +8,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from bot.context import BotContext
 from bot.metrics.stats import Report, compute_report
 from storage import queries
+from storage.severity import Severity
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -37,8 +38,8 @@ class Metrics:
         if up:
             async with ctx.db.session() as session:
                 counts = await queries.count_open_by_severity(session=session)
-            for severity in range(1, 5):
-                self.open_incidents.labels(severity=f"SEV-{severity}").set(counts.get(severity, 0))
+            for severity in Severity:
+                self.open_incidents.labels(severity=severity.label).set(counts.get(severity, 0))
             self.response.update(await compute_report(ctx, days=METRICS_WINDOW_DAYS))
         return generate_latest(self.registry)
 
@@ -85,7 +86,7 @@ class ResponseGauges:
             gauge.clear()
         self.drills.set(report.drills)
         for entry in report.by_severity:
-            severity, metrics = f"SEV-{entry.severity}", entry.metrics
+            severity, metrics = entry.severity.label, entry.metrics
             self.declared.labels(severity=severity).set(metrics.declared)
             self.updates.labels(severity=severity).set(metrics.cadence.check_ins)
             self.late_updates.labels(severity=severity).set(metrics.cadence.late)

@@ -9,16 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from bot.config.settings import IncidentConfig, Settings, load_config
 from bot.config.durations import parse_duration
 from bot.config.render import Renderer
+from bot.config.settings import IncidentConfig, load_config, load_database_settings
 from bot.metrics.stats import Report, report_from
 from storage.db import Database, async_url
-from storage.models import utcnow
 
 FORMATS = ("md", "csv")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -50,14 +48,12 @@ def render(report: Report, renderer: Renderer, fmt: str) -> str:
     return renderer.markdown("report.md" if fmt == "md" else "report.csv", report=report)
 
 
-async def make_report(*, database_url: str, config: IncidentConfig, since: str, fmt: str,
-                      now: datetime | None = None) -> str:
-    """Compute and render the report for incidents declared from ``since`` until now."""
-    end = now or utcnow()
-    start = parse_since(since, now=end, config=config)
+async def make_report(*, database_url: str, config: IncidentConfig, since: str, fmt: str, now: datetime) -> str:
+    """Compute and render the report for incidents declared from ``since`` until ``now``."""
+    start = parse_since(since, now=now, config=config)
     db = Database(database_url)
     try:
-        report = await report_from(db, config, since=start, until=end)
+        report = await report_from(db, config, since=start, until=now)
     except (OperationalError, ProgrammingError) as exc:
         raise ReportError(
             f"the database at DATABASE_URL cannot be read ({exc.orig}); run `incident-bot migrate` "
@@ -70,7 +66,6 @@ async def make_report(*, database_url: str, config: IncidentConfig, since: str, 
 
 def report_inputs(environ: Mapping[str, str]) -> tuple[str, IncidentConfig]:
     """DATABASE_URL and the policy file, as the bot reads them, but without requiring Slack tokens."""
-    url = environ.get("DATABASE_URL") or str(Settings.model_fields["database_url"].default)
-    async_url(url)
-    config_path = environ.get("INCIDENT_BOT_CONFIG")
-    return url, load_config(Path(config_path) if config_path else None)
+    settings = load_database_settings(environ)
+    async_url(settings.database_url)
+    return settings.database_url, load_config(settings.config_path)

@@ -16,9 +16,9 @@ from bot.config.settings import IncidentConfig
 from bot.context import BotContext
 from storage import queries
 from storage.db import Database
-from storage.models import Incident, utcnow
+from storage.models import Incident
+from storage.severity import Severity
 
-SEVERITIES = (1, 2, 3, 4)
 HOME_DAYS = 30
 
 
@@ -73,7 +73,7 @@ class Metrics:
 class SeverityMetrics:
     """Metrics of one severity, with the targets they are measured against."""
 
-    severity: int
+    severity: Severity
     respond_within: timedelta
     resolve_within: timedelta
     update_every: timedelta
@@ -153,28 +153,27 @@ def _combine(rows: Iterable[queries.MetricsRow]) -> Metrics:
 
 async def compute_report(ctx: BotContext, *, days: int) -> Report:
     """Metrics of the incidents declared in the last ``days`` days."""
-    return await report_from(ctx.db, ctx.config, days=days)
+    return await report_from(ctx.db, ctx.config, days=days, until=ctx.clock.now())
 
 
-async def report_from(db: Database, config: IncidentConfig, *, days: int | None = None,
-                      since: datetime | None = None, until: datetime | None = None) -> Report:
-    """Metrics of the incidents declared from ``since`` (or ``days`` before ``until``) to ``until`` (now).
+async def report_from(db: Database, config: IncidentConfig, *, until: datetime, days: int | None = None,
+                      since: datetime | None = None) -> Report:
+    """Metrics of the incidents declared from ``since`` (or ``days`` before ``until``) to ``until``, usually now.
 
     Needs only the database and the policy, so the ``report`` command runs without Slack.
     """
-    end = until or utcnow()
-    start = since if since is not None else end - timedelta(days=days or 30)
-    policies = {severity: config.policy(severity) for severity in SEVERITIES}
+    start = since if since is not None else until - timedelta(days=days or 30)
+    policies = {severity: config.policy(severity) for severity in Severity}
     async with db.session() as session:
         rows = await queries.response_metrics(
-            session=session, since=start, until=end,
+            session=session, since=start, until=until,
             respond_within={s: p.respond_within for s, p in policies.items()},
             resolve_within={s: p.resolve_within for s, p in policies.items()},
         )
     real = [row for row in rows if not row.drill]
     return Report(
         since=start,
-        until=end,
+        until=until,
         by_severity=[
             SeverityMetrics(severity=s, respond_within=p.respond_within, resolve_within=p.resolve_within,
                             update_every=p.update_every, metrics=_combine(r for r in real if r.severity == s))

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.consequences import follow
-
-from bot.reminders import cadence
 from bot.context import BotContext
 from bot.errors import IncidentError
 from bot.incidents.summary import refresh_summary
+from bot.metrics import milestones
+from bot.reminders import cadence
+from bot.reminders.state import PromptOutcome
 from storage import queries
-from storage.models import Incident, utcnow
+from storage.models import Incident
 
 SNOOZE = timedelta(minutes=15)
 
@@ -62,7 +62,7 @@ async def snooze(
 async def _answer(ctx: BotContext, incident: Incident, *, user_id: str, pressed_ts: str, snoozed: bool) -> None:
     assert incident.id is not None
     incident_id = incident.id
-    now = utcnow()
+    now = ctx.clock.now()
     next_due = now + (SNOOZE if snoozed else cadence.cadence(ctx, incident))
     async with ctx.incident_locks[incident_id]:
         async with ctx.db.session() as session:
@@ -89,8 +89,8 @@ async def _answer(ctx: BotContext, incident: Incident, *, user_id: str, pressed_
             )
         await cadence.arm(ctx, incident_id, next_due)
     assert waiting is not None
-    outcome: cadence.PromptOutcome = "snoozed" if snoozed else "no_change"
+    outcome: PromptOutcome = "snoozed" if snoozed else "no_change"
     for ts in dict.fromkeys([waiting, pressed_ts]):
         await cadence.close_prompt(ctx, current, ts, outcome=outcome, actor=user_id, next_due=next_due)
     await refresh_summary(ctx, incident_id, topic=False)
-    await follow.after_response(ctx, incident_id, at=now, check_in=not snoozed)
+    await milestones.record_response(ctx, incident_id, at=now, check_in=not snoozed)

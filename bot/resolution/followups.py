@@ -1,12 +1,12 @@
 """What follows a resolution: the post-mortem review reminder to the IC and the optional channel archive.
 
-Both are one-shot jobs in the persistent scheduler, so they survive
-restarts; the job functions are module-level and take the incident id only
-(the job store pickles them). The truth lives on the incident
-(``resolved_at``, ``review_reminded_at``, ``archived_at``): each follow-up is
-claimed by a conditional UPDATE before it acts, so it happens at most once
-whichever replica or retry runs it, and :func:`reconcile_followups` re-arms
-from that truth when the scheduler starts. Reopening cancels both.
+Both are one-shot scheduler jobs whose functions are module-level and take
+the incident id only. The truth lives on the incident (``resolved_at``,
+``review_reminded_at``, ``archived_at``): each follow-up is claimed by a
+conditional UPDATE before it acts, so it happens at most once whichever
+replica or retry runs it, and :func:`reconcile_followups` arms the jobs from
+that truth when this process becomes the leader and re-aligns them every few
+seconds, so they survive restarts. Reopening cancels both.
 """
 
 from __future__ import annotations
@@ -14,14 +14,21 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.slack import blocks
 from bot.config.settings import IncidentConfig
 from bot.context import BotContext
-from bot.slack.gateway import SlackCallFailed
+from bot.errors import SlackCallFailed
 from bot.resolution.postmortem import filename_for
-from bot.runtime.scheduler import ScheduledJob, job_context, schedule, scheduled, unschedule
+from bot.runtime.scheduler import (
+    ScheduledJob,
+    job_context,
+    schedule,
+    scheduled,
+    unschedule,
+)
+from bot.slack import blocks
 from storage import queries
-from storage.models import Incident, Role, utcnow
+from storage.models import Incident, Role
+from storage.severity import Severity
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +56,30 @@ async def plan_followups(ctx: BotContext, incident: Incident) -> None:
     assert incident.id is not None
     due = review_due(ctx.config, incident)
     if due is not None and incident.review_reminded_at is None:
-        await schedule(ctx, f"{REVIEW}{incident.id}", postmortem_review_job, due, incident.id)
+        schedule(ctx, f"{REVIEW}{incident.id}", postmortem_review_job, due, incident.id)
     archive = archive_at(ctx.config, incident)
     if archive is not None and incident.archived_at is None and incident.channel_id is not None:
-        await schedule(ctx, f"{ARCHIVE}{incident.id}", archive_channel_job, archive, incident.id)
+        schedule(ctx, f"{ARCHIVE}{incident.id}", archive_channel_job, archive, incident.id)
 
 
 async def cancel_followups(ctx: BotContext, incident_id: int) -> None:
     """A reopened incident: no review reminder nor archive until it is resolved again."""
-    await unschedule(ctx, f"{REVIEW}{incident_id}")
-    await unschedule(ctx, f"{ARCHIVE}{incident_id}")
+    unschedule(ctx, f"{REVIEW}{incident_id}")
+    unschedule(ctx, f"{ARCHIVE}{incident_id}")
     async with ctx.db.session() as session:
         await queries.reset_review_reminder(session=session, incident_id=incident_id)
 
 
 async def reconcile_followups(ctx: BotContext) -> None:
-    """At scheduler start: arm the follow-ups resolved incidents are still owed, drop the others' jobs."""
-    reviewed = [s for s in (1, 2, 3, 4) if ctx.config.policy(s).postmortem_within is not None]
+    """Arm the follow-ups resolved incidents are still owed, and drop the others' jobs.
+
+    Runs when this process becomes the leader, on an empty job store, and
+    again every few seconds to pick up what other replicas recorded. The jobs
+    are listed before the incidents are read, so a job armed meanwhile for a
+    new resolution is never taken for a stale one.
+    """
+    existing = {**scheduled(ctx, REVIEW), **scheduled(ctx, ARCHIVE)}
+    reviewed = [s for s in Severity if ctx.config.policy(s).postmortem_within is not None]
     async with ctx.db.session() as session:
         owed = await queries.pending_followups(session=session, review_severities=reviewed,
                                                archive=ctx.config.archive_after is not None)
@@ -78,14 +92,16 @@ async def reconcile_followups(ctx: BotContext) -> None:
         archive = archive_at(ctx.config, incident)
         if archive is not None and incident.archived_at is None and incident.channel_id is not None:
             wanted[f"{ARCHIVE}{incident.id}"] = (archive, incident.id)
-    existing = {**await scheduled(ctx, REVIEW), **await scheduled(ctx, ARCHIVE)}
+    armed = 0
     for job_id, (at, incident_id) in wanted.items():
         if _differs(existing.pop(job_id, None), at, incident_id):
             job = postmortem_review_job if job_id.startswith(REVIEW) else archive_channel_job
-            await schedule(ctx, job_id, job, at, incident_id)
+            schedule(ctx, job_id, job, at, incident_id)
+            armed += 1
     for job_id in existing:
-        await unschedule(ctx, job_id)
-    log.info("follow-ups reconciled: %d armed, %d stale removed", len(wanted), len(existing))
+        unschedule(ctx, job_id)
+    log.log(logging.INFO if armed or existing else logging.DEBUG,
+            "follow-ups reconciled: %d owed, %d armed, %d stale removed", len(wanted), armed, len(existing))
 
 
 def _differs(job: ScheduledJob | None, at: datetime, incident_id: int) -> bool:
@@ -93,18 +109,18 @@ def _differs(job: ScheduledJob | None, at: datetime, incident_id: int) -> bool:
 
 
 async def postmortem_review_job(incident_id: int) -> None:
-    """Scheduler entry point (pickled by reference): remind the IC of the post-mortem review."""
+    """Job: remind the IC of the post-mortem review."""
     await send_review_reminder(job_context(), incident_id)
 
 
 async def archive_channel_job(incident_id: int) -> None:
-    """Scheduler entry point (pickled by reference): archive the resolved incident's channel."""
+    """Job: archive the resolved incident's channel."""
     await archive_channel(job_context(), incident_id)
 
 
 async def send_review_reminder(ctx: BotContext, incident_id: int) -> None:
     """Mention the IC in the incident channel (a direct message once the channel is archived), once."""
-    now = utcnow()
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
         if not await queries.claim_review_reminder(session=session, incident_id=incident_id, at=now):
             return
@@ -132,7 +148,7 @@ async def send_review_reminder(ctx: BotContext, incident_id: int) -> None:
 
 async def archive_channel(ctx: BotContext, incident_id: int) -> None:
     """Say why, then archive the channel of a still-resolved incident, once."""
-    now = utcnow()
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
         if not await queries.claim_archive(session=session, incident_id=incident_id, at=now):
             return

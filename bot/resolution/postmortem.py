@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.slack import blocks
+from bot.config.fields import CHANNEL_ID
 from bot.context import BotContext
-from bot.errors import IncidentError
-from bot.slack.gateway import SlackCallFailed
+from bot.errors import IncidentError, SlackCallFailed
 from bot.incidents.records import incident_in_channel, load_incident
 from bot.slack.messages import ROLE_LABELS
 from bot.incidents.slug import slugify
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 USAGE = "/incident postmortem"
 CHANGE_KINDS = frozenset({"declared", "phase_changed", "severity_changed", "resolved", "reopened"})
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(rf"<#({CHANNEL_ID.pattern})(?:\|([^>]*))?>")
 _SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
 
 
@@ -126,6 +126,7 @@ async def publish(ctx: BotContext, incident_id: int, *, requested_by: str) -> Pu
     async with ctx.db.session() as session:
         await queries.add_timeline(
             session=session, incident_id=incident_id, kind="postmortem_generated", actor=requested_by,
+            at=ctx.clock.now(),
             text=_outcome_text(document, upload_error, path, write_error),
             data={"filename": document.filename, "uploaded": upload_error is None,
                   "path": str(path) if path else None, "write_error": write_error},

@@ -4,43 +4,36 @@ The resolution is decided by one conditional UPDATE (only an open incident
 can be closed), so double clicks, Slack's retries and two people resolving
 at once produce exactly one resolution. What follows (the resolution
 messages, the summary, reminders stopping, the status draft, follow-ups and
-the post-mortem) runs after the record is committed; a Slack failure in one
-of those steps is logged on the timeline and does not stop the others.
+the post-mortem) is recorded in the same transaction and performed by the
+worker, each piece on its own: a Slack failure in one never stops the others.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from bot.slack import blocks
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.resolution import followups
-
-from bot.consequences import follow
-
-from bot.metrics import milestones
-
-from bot.resolution import postmortem
+from bot.consequences.kinds import Work
+from bot.consequences.record import follow_with
 from bot.context import BotContext
 from bot.errors import FormError, IncidentError
-from bot.slack.gateway import SlackCallFailed
-from bot.slack.ids import ResolveField
 from bot.incidents.records import incident_in_channel
-from bot.slack.posting import tell_announcements, tell_channel
+from bot.metrics import milestones
+from bot.resolution import followups
+from bot.slack import blocks
+from bot.slack.ids import ResolveField
+from bot.slack.modal_state import ModalState, StateValues
 from storage import queries
-from storage.models import Incident, Role, utcnow
+from storage.models import Incident, Phase, Role
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 RESOLVE_USAGE = "/incident resolve"
 REOPEN_USAGE = "/incident reopen"
 SUMMARY_MAX = 3000
-
-StateValues = dict[str, dict[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +49,9 @@ class ResolveRequest:
 
 def read_form(values: StateValues, *, user_id: str, metadata: dict[str, Any]) -> ResolveRequest:
     """Validate the resolve modal (pure); every problem is reported under its field."""
-
-    def element(field: str) -> dict[str, Any]:
-        return values.get(field, {}).get(field, {})
-
-    summary = (element(ResolveField.SUMMARY).get("value") or "").strip()
-    root_cause = (element(ResolveField.ROOT_CAUSE).get("value") or "").strip()
-    affected = (element(ResolveField.CUSTOMERS_AFFECTED).get("selected_option") or {}).get("value")
+    state = ModalState(values)
+    summary, root_cause = state.text(ResolveField.SUMMARY), state.text(ResolveField.ROOT_CAUSE)
+    affected = state.yes_no(ResolveField.CUSTOMERS_AFFECTED)
     errors: dict[str, str] = {}
     if not summary:
         errors[ResolveField.SUMMARY] = "Say in a sentence or two what happened and how it was fixed."
@@ -70,16 +59,16 @@ def read_form(values: StateValues, *, user_id: str, metadata: dict[str, Any]) ->
         errors[ResolveField.SUMMARY] = f"The summary is {len(summary)} characters; keep it to {SUMMARY_MAX}."
     if len(root_cause) > SUMMARY_MAX:
         errors[ResolveField.ROOT_CAUSE] = f"The root cause is {len(root_cause)} characters; keep it to {SUMMARY_MAX}."
-    if affected not in ("yes", "no"):
+    if affected is None:
         errors[ResolveField.CUSTOMERS_AFFECTED] = "Say whether customers were affected."
     incident_id = metadata.get("incident_id")
     if not isinstance(incident_id, int):
         errors[ResolveField.SUMMARY] = "This form lost track of its incident; close it and run `/incident resolve` again."
     if errors:
         raise FormError(errors)
-    assert isinstance(incident_id, int)
+    assert isinstance(incident_id, int) and affected is not None
     return ResolveRequest(incident_id=incident_id, summary=summary, root_cause=root_cause,
-                          customers_affected=affected == "yes", resolved_by=user_id)
+                          customers_affected=affected, resolved_by=user_id)
 
 
 async def open_resolve_form(ctx: BotContext, *, trigger_id: str, channel_id: str) -> None:
@@ -106,8 +95,8 @@ async def check_still_open(ctx: BotContext, request: ResolveRequest) -> None:
 
 
 async def resolve_incident(ctx: BotContext, request: ResolveRequest) -> Incident | None:
-    """Resolve, then tell everyone and produce the post-mortem; None if it was already resolved."""
-    now = utcnow()
+    """Resolve, recording with it everything that follows; None if it was already resolved."""
+    now = ctx.clock.now()
     async with ctx.incident_locks[request.incident_id]:
         async with ctx.db.session() as session:
             incident = await queries.get_incident(session=session, incident_id=request.incident_id)
@@ -130,23 +119,33 @@ async def resolve_incident(ctx: BotContext, request: ResolveRequest) -> Incident
                 data={"from": old_phase.value, "root_cause": request.root_cause,
                       "customers_affected": request.customers_affected},
             )
-        incident = await _load(ctx, request.incident_id)
-    await _resolved_steps(ctx, incident, actor=request.resolved_by)
+            incident = await session.get(Incident, request.incident_id, populate_existing=True)
+            assert incident is not None
+            await _follow_resolution(ctx, session, incident, actor=request.resolved_by)
     return incident
 
 
-async def _resolved_steps(ctx: BotContext, incident: Incident, *, actor: str) -> None:
+async def _follow_resolution(ctx: BotContext, session: AsyncSession, incident: Incident, *, actor: str) -> None:
+    """The resolution message, reminders stopping, the summary, the resolved status draft,
+    the follow-ups, the announcement and the post-mortem, recorded with the resolution."""
     assert incident.id is not None
-    async with ctx.db.session() as session:
-        commander = (await queries.current_roles(session=session, incident_id=incident.id)).get(Role.IC)
+    commander = (await queries.current_roles(session=session, incident_id=incident.id)).get(Role.IC)
     text = ctx.render.slack("resolved", incident=incident, commander=commander,
                             review_due=followups.review_due(ctx.config, incident),
                             archive_at=followups.archive_at(ctx.config, incident))
-    await _step(ctx, incident, "resolution_post", tell_channel(ctx, incident, text))
-    await _step(ctx, incident, "after_resolve", follow.after_resolve(ctx, incident, actor=actor))
+    await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident.id, payload={"text": text},
+                      requested_by=actor)
+    await follow_with(ctx, session, Work.STOP_REMINDERS, incident_id=incident.id)
+    await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id)
+    await follow_with(ctx, session, Work.PROPOSE_STATUS_DRAFT, incident_id=incident.id, requested_by=actor, payload={
+        "phase": Phase.RESOLVED.value, "text": incident.resolution_summary, "actor": actor,
+        "source_key": f"resolved:{incident.resolved_at}",
+    })
+    await follow_with(ctx, session, Work.PLAN_FOLLOWUPS, incident_id=incident.id)
     if not (incident.private or incident.drill):
-        await _announce(ctx, incident, ctx.render.slack("resolved_announcement", incident=incident))
-    await _step(ctx, incident, "postmortem", postmortem.publish(ctx, incident.id, requested_by=actor))
+        await _announce(ctx, session, incident, ctx.render.slack("resolved_announcement", incident=incident), actor)
+    await follow_with(ctx, session, Work.PUBLISH_POSTMORTEM, incident_id=incident.id, requested_by=actor,
+                      payload={"requested_by": actor})
 
 
 async def reopen_incident(ctx: BotContext, *, channel_id: str, actor: str) -> Incident:
@@ -155,7 +154,7 @@ async def reopen_incident(ctx: BotContext, *, channel_id: str, actor: str) -> In
     assert incident.id is not None
     if incident.is_open:
         raise IncidentError(f"{incident.reference} is not resolved, so there is nothing to reopen.")
-    now = utcnow()
+    now = ctx.clock.now()
     async with ctx.incident_locks[incident.id]:
         async with ctx.db.session() as session:
             reopened = await queries.reopen_incident(
@@ -166,12 +165,19 @@ async def reopen_incident(ctx: BotContext, *, channel_id: str, actor: str) -> In
                 raise IncidentError(f"{incident.reference} is not resolved, so there is nothing to reopen.")
             await queries.add_timeline(session=session, incident_id=incident.id, kind="reopened", actor=actor,
                                        at=now, text="Reopened: back to investigating")
-        incident = await _load(ctx, incident.id)
-    await _step(ctx, incident, "reopen_post",
-                tell_channel(ctx, incident, ctx.render.slack("reopened", incident=incident, actor=actor)))
-    await _step(ctx, incident, "after_reopen", follow.after_reopen(ctx, incident, actor=actor))
-    if not (incident.private or incident.drill):
-        await _announce(ctx, incident, ctx.render.slack("reopened_announcement", incident=incident))
+            incident = await session.get(Incident, incident.id, populate_existing=True)
+            assert incident is not None and incident.id is not None
+            text = ctx.render.slack("reopened", incident=incident, actor=actor)
+            await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident.id, payload={"text": text},
+                              requested_by=actor)
+            await follow_with(ctx, session, Work.RESTART_REMINDERS, incident_id=incident.id)
+            await follow_with(ctx, session, Work.CANCEL_FOLLOWUPS, incident_id=incident.id)
+            await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id)
+            await follow_with(ctx, session, Work.PROPOSE_STATUS_DRAFT, incident_id=incident.id, requested_by=actor,
+                              payload={"phase": incident.phase.value, "text": "", "actor": actor})
+            if not (incident.private or incident.drill):
+                await _announce(ctx, session, incident,
+                                ctx.render.slack("reopened_announcement", incident=incident), actor)
     return incident
 
 
@@ -180,31 +186,10 @@ def _already_resolved(incident: Incident) -> str:
             "Run `/incident reopen` in its channel to reopen it.")
 
 
-async def _load(ctx: BotContext, incident_id: int) -> Incident:
-    async with ctx.db.session() as session:
-        incident = await queries.get_incident(session=session, incident_id=incident_id)
-    assert incident is not None
-    return incident
-
-
-async def _announce(ctx: BotContext, incident: Incident, text: str) -> None:
-    """Announcements are best effort: an unusable channel is logged, never fatal."""
-    assert incident.id is not None
-    problem = await _step(ctx, incident, "announcement", tell_announcements(ctx, text))
-    if problem:
-        async with ctx.db.session() as session:
-            await queries.add_timeline(session=session, incident_id=incident.id, kind="announcement_failed",
-                                       text=f"Could not post in the announcements channel: {problem}")
-
-
-async def _step(ctx: BotContext, incident: Incident, name: str, action: Awaitable[T]) -> T | None:
-    """Run one Slack step; a failure is logged on the timeline and the next step still runs."""
-    assert incident.id is not None
-    try:
-        return await action
-    except SlackCallFailed as exc:
-        log.warning("%s of incident %s failed: %s", name, incident.id, exc)
-        async with ctx.db.session() as session:
-            await queries.add_timeline(session=session, incident_id=incident.id, kind="step_failed",
-                                       text=f"{name} failed: {exc.method} {exc.error}")
-        return None
+async def _announce(ctx: BotContext, session: AsyncSession, incident: Incident, text: str, actor: str) -> None:
+    """Announcements are best effort: an unusable channel is logged on the timeline, never fatal."""
+    await follow_with(ctx, session, Work.ANNOUNCE, incident_id=incident.id, requested_by=actor, payload={
+        "text": text,
+        "on_failure": {"kind": "announcement_failed",
+                       "text": "Could not post in the announcements channel: {problem}"},
+    })

@@ -7,6 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
+from bot.clock import Clock, SystemClock
 from bot.config.settings import IncidentConfig, Settings
 from bot.context import BotContext
 from bot.slack.gateway import SlackGateway
@@ -15,7 +16,7 @@ from handlers import register_all
 from storage.db import Database
 
 
-def build_context(settings: Settings, config: IncidentConfig) -> BotContext:
+def build_context(settings: Settings, config: IncidentConfig, *, clock: Clock | None = None) -> BotContext:
     """Everything the listeners and jobs share; nothing here talks to the network yet."""
     return BotContext(
         settings=settings,
@@ -23,21 +24,23 @@ def build_context(settings: Settings, config: IncidentConfig) -> BotContext:
         db=Database(settings.database_url),
         slack=SlackGateway(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url),
         render=Renderer(timezone=config.tz, override_dir=config.templates_dir),
+        clock=clock or SystemClock(),
     )
 
 
-def build_app(ctx: BotContext, *, acked: bool = False) -> AsyncApp:
-    """A Bolt app with every listener, sharing the gateway's client.
+def build_app(ctx: BotContext) -> AsyncApp:
+    """The Bolt app with every listener, sharing the gateway's client; both transports feed it.
 
     Authorization answers from the identity that start-up already proved with
     auth.test, so no request ever waits on a Web API call before its ack.
 
-    ``acked=True`` builds the worker app for requests the intake has already
-    acknowledged (:mod:`bot.runtime.intake`): it runs each listener to the end before
-    returning, so a graceful stop can wait for the work. The other app answers
-    Slack itself and returns as soon as a listener acks.
+    It runs each listener to the end before returning (``process_before_response``):
+    the intake (:mod:`bot.runtime.intake`) has already acknowledged the requests
+    whose ack is empty, and the listeners of the others ack first and hand their
+    remaining work to :meth:`BotContext.after_ack`. So no listener runs unseen in
+    the background, and a graceful stop can wait for all of them.
 
-    Neither checks signatures: the HTTP endpoint verifies every request before
+    It does not check signatures: the HTTP endpoint verifies every request before
     Bolt sees it, and Socket Mode requests arrive over an authenticated socket.
     """
     token = ctx.settings.slack_bot_token.get_secret_value()
@@ -52,7 +55,7 @@ def build_app(ctx: BotContext, *, acked: bool = False) -> AsyncApp:
     app = AsyncApp(
         client=ctx.slack.client,
         authorize=authorize,
-        process_before_response=acked,
+        process_before_response=True,
         request_verification_enabled=False,
         logger=logging.getLogger("slack_bolt"),
     )

@@ -9,25 +9,24 @@ import signal
 from collections.abc import Iterator
 
 import uvicorn
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from bot.clock import Clock
 from bot.runtime.app import build_app, build_context
 from bot.config.settings import IncidentConfig, Settings
-from bot.incidents.declare import resume_unfinished_declares
-from bot.slack.gateway import SlackCallFailed
+from bot.consequences.worker import Worker
+from bot.errors import SlackCallFailed
 from bot.runtime.intake import Intake
-from bot.status.publication import run_completion  # status drafts
 from bot.status.statuspage_client import check_configured as check_statuspage
 from bot.resolution.followups import reconcile_followups
-from bot.runtime.leader import Leadership, lock_for
+from bot.runtime.leader import DatabaseInUse, Leadership, SoleProcess, lock_for
 from bot.reminders.cadence import reconcile_reminders
 from bot.runtime.scheduler import start_scheduler, stop_scheduler
 from bot.runtime.server import create_web_app
+from bot.runtime.socket_mode import AppTokenRefused, SocketModeConnection
 from storage.db import migrate
 
 log = logging.getLogger(__name__)
 
-RECONCILE_EVERY_SECONDS = 5.0
 LEADER_POLL_SECONDS = 2.0
 JOBS_ALIGN_SECONDS = 10.0
 RECONCILERS = (reconcile_reminders, reconcile_followups)
@@ -62,20 +61,22 @@ class StartupError(Exception):
 
 
 class Runtime:
-    """One running bot: its context, Bolt apps, intake and ASGI app."""
+    """One running bot: its context, Bolt app, intake and ASGI app."""
 
-    def __init__(self, settings: Settings, config: IncidentConfig) -> None:
-        self.ctx = build_context(settings, config)
-        self.app = build_app(self.ctx)
-        self.intake = Intake(build_app(self.ctx, acked=True), self.ctx)
-        self.web = create_web_app(self.ctx, self.app, self.intake)
+    def __init__(self, settings: Settings, config: IncidentConfig, *, clock: Clock | None = None) -> None:
+        self.ctx = build_context(settings, config, clock=clock)
+        self.intake = Intake(build_app(self.ctx), self.ctx)
+        self.web = create_web_app(self.ctx, self.intake)
+        self.worker = Worker(self.ctx)
+        self._worker_task: asyncio.Task[None] | None = None
+        self.sole_process = SoleProcess(settings.database_url)
         self.leadership = Leadership(
             lock_for(settings.database_url), on_elected=self._lead, on_demoted=self._follow,
             poll_seconds=LEADER_POLL_SECONDS,
         )
 
     async def _lead(self) -> None:
-        await start_scheduler(self.ctx, reconcile=RECONCILERS)
+        await start_scheduler(self.ctx, reconcile=RECONCILERS, still_leader=self.leadership.still_leader)
         self.ctx.scheduler_leader = True
 
     async def _follow(self) -> None:
@@ -83,8 +84,20 @@ class Runtime:
         await stop_scheduler(self.ctx)
 
     async def start(self) -> None:
-        """Migrate the schema, prove the token works, start the scheduler, then finish interrupted declares."""
+        """Take the database (a SQLite file for this process alone), migrate the schema, prove the token
+        works, start the scheduler, then finish interrupted declares."""
         check_statuspage(self.ctx.settings, self.ctx.config)
+        try:
+            self.sole_process.claim()
+        except DatabaseInUse as exc:
+            raise StartupError(str(exc)) from exc
+        try:
+            await self._start()
+        except BaseException:
+            self.sole_process.release()
+            raise
+
+    async def _start(self) -> None:
         await asyncio.to_thread(migrate, self.ctx.settings.database_url)
         await self.ctx.slack.open()
         try:
@@ -98,18 +111,17 @@ class Runtime:
         log.info("connected to Slack as %s in team %s", identity.get("user_id"), identity.get("team_id"))
         await self.leadership.campaign_once()
         self.ctx.spawn(self.leadership.run(), name="leader-election")
-        if self.ctx.db.is_postgres:
-            self.ctx.spawn(self._align_jobs(), name="align-scheduled-jobs")
-        self.ctx.spawn(self._reconcile_declares(), name="reconcile-declares")
-        self.ctx.spawn(run_completion(self.ctx), name="complete-status-publications")
+        self.ctx.spawn(self._align_jobs(), name="align-scheduled-jobs")
+        self._worker_task = asyncio.get_running_loop().create_task(self.worker.run(), name="follow-up-worker")
         self.intake.start()
 
     async def _align_jobs(self) -> None:
-        """On the leader, keep jobs in line with changes other replicas made in the database.
+        """On the leader, keep the jobs in line with the database, their one source of truth.
 
         Replicas that do not run the scheduler record every change (next
         update due, escalations, follow-ups) in the database; the leader's
-        reconcilers turn those into jobs, so nothing is lost with replicas.
+        reconcilers turn those into jobs, so nothing is lost with replicas,
+        and a job lost in this process is put back too.
         """
         while True:
             await asyncio.sleep(JOBS_ALIGN_SECONDS)
@@ -121,21 +133,6 @@ class Runtime:
                 except Exception:  # noqa: BLE001 - the next pass tries again
                     log.exception("aligning scheduled jobs failed; trying again shortly")
 
-    async def _reconcile_declares(self) -> None:
-        """Finish interrupted declares now, then keep retrying failed ones with backoff.
-
-        Runs in every replica: the per-incident lease makes sure only one
-        worker runs a given declare at a time.
-        """
-        while True:
-            try:
-                finished = await resume_unfinished_declares(self.ctx)
-                if finished:
-                    log.info("resumed %d unfinished declare(s)", finished)
-            except Exception:  # noqa: BLE001 - a bad pass must not stop later ones
-                log.exception("declare reconciliation failed; trying again shortly")
-            await asyncio.sleep(RECONCILE_EVERY_SECONDS)
-
     async def stop(self) -> None:
         """Finish the Slack requests already acknowledged, then stop background work."""
         try:
@@ -144,11 +141,25 @@ class Runtime:
             log.warning("stopping with %d acknowledged Slack request(s) unfinished",
                         self.intake.queued + len(self.ctx.acknowledged))
         await self.intake.stop()
+        await self._stop_worker()
         for task in [*self.ctx.background, *self.ctx.acknowledged]:
             task.cancel()
         await self.ctx.drain()
         await self.ctx.slack.close()
         await self.ctx.db.dispose()
+        self.sole_process.release()
+
+    async def _stop_worker(self) -> None:
+        """Stop claiming follow-up work and let the pieces in progress end; the rest waits in the database."""
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+        try:
+            await asyncio.wait_for(self.worker.finish(), FINISH_SECONDS)
+        except TimeoutError:
+            log.warning("stopping with follow-up work in progress; another start takes it up")
+            await self.worker.cancel()
 
     async def _finish_acknowledged(self) -> None:
         await self.intake.finish()
@@ -167,14 +178,28 @@ class Runtime:
                                              log_level="info", access_log=False))
 
     async def serve_socket_mode(self, *, host: str, port: int) -> None:
-        """Socket Mode: Slack talks over a WebSocket; the HTTP server still serves health and metrics."""
+        """Socket Mode: Slack talks over a WebSocket; the HTTP server still serves health and metrics.
+
+        A stop signal ends the HTTP server; then the socket takes no more
+        envelopes, and the work Slack was told about is finished as in HTTP mode.
+        """
         await self.start()
-        app_token = self.ctx.settings.slack_app_token
-        assert app_token is not None
-        handler = AsyncSocketModeHandler(self.app, app_token.get_secret_value())
+        socket = self.socket_mode_connection()
         try:
-            await handler.connect_async()
+            await socket.connect()
             await self.http_server(host=host, port=port).serve()
+        except AppTokenRefused as exc:
+            raise StartupError(
+                f"Slack refused SLACK_APP_TOKEN ({exc.error}) at {self.ctx.settings.slack_api_url}: check the "
+                "app-level token and its connections:write scope."
+            ) from exc
         finally:
-            await handler.close_async()
+            await socket.close()
             await self.stop()
+
+    def socket_mode_connection(self) -> SocketModeConnection:
+        """The Socket Mode connection (not yet open), feeding the same intake as the HTTP endpoint."""
+        app_token = self.ctx.settings.slack_app_token
+        assert app_token is not None, "Socket Mode needs SLACK_APP_TOKEN"
+        return SocketModeConnection(self.intake, app_token=app_token.get_secret_value(),
+                                    web_client=self.ctx.slack.client)

@@ -2,15 +2,13 @@
 
 Starlette serves ``POST /slack/events`` next to the endpoints operators and
 load balancers use. Every Slack request is verified here, once, with
-slack-sdk's signature verifier. Requests whose ack says only "received" are
-then acked at once and worked on afterwards (:mod:`bot.runtime.intake`); the rest go
-to Bolt, which answers with what the listener acked.
+slack-sdk's signature verifier, then handed to the intake
+(:mod:`bot.runtime.intake`), whose ack becomes the HTTP response.
 """
 
 from __future__ import annotations
 
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,17 +17,17 @@ from starlette.routing import Route
 
 from bot.status import public_page
 from bot.context import BotContext
-from bot.runtime.intake import Intake, acks_early
+from bot.runtime.intake import Intake
 from bot.metrics.prometheus import CONTENT_TYPE, Metrics
 
 
-def create_web_app(ctx: BotContext, app: AsyncApp, intake: Intake) -> Starlette:
+def create_web_app(ctx: BotContext, intake: Intake) -> Starlette:
     """The ASGI app; start-up and shutdown are the Runtime's job, not a lifespan's."""
     metrics = Metrics()
     verifier = SignatureVerifier(ctx.settings.slack_signing_secret.get_secret_value())
 
     def signed_by_slack(body: bytes, request: Request) -> bool:
-        """Slack's signature over a timestamp under 5 minutes old; the Bolt apps rely on this check."""
+        """Slack's signature over a timestamp under 5 minutes old; the Bolt app relies on this check."""
         try:
             return verifier.is_valid_request(body, dict(request.headers))
         except ValueError:  # a timestamp that is not a number
@@ -39,11 +37,7 @@ def create_web_app(ctx: BotContext, app: AsyncApp, intake: Intake) -> Starlette:
         body = await request.body()
         if not signed_by_slack(body, request):
             return Response(status_code=401)
-        bolt_request = to_async_bolt_request(request, body)
-        if acks_early(bolt_request):
-            intake.accept(bolt_request)
-            return Response(status_code=200)
-        return to_starlette_response(await app.async_dispatch(bolt_request))
+        return to_starlette_response(await intake.receive(to_async_bolt_request(request, body)))
 
     async def healthz(_: Request) -> Response:
         if await ctx.db.ping():

@@ -29,20 +29,18 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.ids import Action, Callback, DeclareField
-from bot.slack.ids import ResolveField  # resolve modal
-from bot.slack.ids import DraftField  # status drafts
-from bot.slack.ids import UpdateField  # update reminders and the update modal
+from bot.slack.ids import Action, Callback, DeclareField, DraftField, ResolveField, UpdateField
 from bot.slack.mrkdwn import truncate
+from storage.severity import Severity
 
 TITLE_MAX = 80
 SECTION_MAX = 3000
 
 SEVERITY_HINTS = {
-    1: "Critical: outage or breach affecting all customers",
-    2: "Major: significant degradation for many customers",
-    3: "Moderate: limited impact for some customers",
-    4: "Low: minor issue, no customer impact",
+    Severity.SEV1: "Critical: outage or breach affecting all customers",
+    Severity.SEV2: "Major: significant degradation for many customers",
+    Severity.SEV3: "Moderate: limited impact for some customers",
+    Severity.SEV4: "Low: minor issue, no customer impact",
 }
 
 
@@ -51,8 +49,8 @@ def _yes_no(action_id: str, *, initial: bool = False) -> RadioButtonsElement:
     return RadioButtonsElement(action_id=action_id, options=options, initial_option=options[0 if initial else 1])
 
 
-def severity_option(severity: int) -> Option:
-    return Option(value=str(severity), text=f"SEV-{severity}", description=SEVERITY_HINTS[severity])
+def severity_option(severity: Severity) -> Option:
+    return Option(value=str(severity.value), text=severity.label, description=SEVERITY_HINTS[severity])
 
 
 def declare_modal(*, title: str, declarer: str, metadata: dict[str, Any]) -> View:
@@ -62,7 +60,7 @@ def declare_modal(*, title: str, declarer: str, metadata: dict[str, Any]) -> Vie
     if title:
         title_input.initial_value = title[:TITLE_MAX]
     severity = StaticSelectElement(action_id=DeclareField.SEVERITY, placeholder="Pick a severity",
-                                   options=[severity_option(n) for n in range(1, 5)])
+                                   options=[severity_option(severity) for severity in Severity])
     return View(
         type="modal",
         callback_id=Callback.DECLARE,

@@ -3,8 +3,9 @@
 Every Web API call the bot makes goes through :class:`SlackGateway`, so that
 retries (rate limits with Retry-After, 5xx, dropped connections), the base URL
 (GovSlack, the tests' local Slack) and error translation live in one place.
-The rest of the bot sees :class:`SlackCallFailed` with Slack's error code and
-never imports slack_sdk's client.
+The rest of the bot sees :class:`SlackCallFailed` with Slack's error code (or
+one of :mod:`bot.slack.transport`'s when no answer came, which also says what is
+retried) and never imports slack_sdk's client.
 """
 
 from __future__ import annotations
@@ -14,32 +15,32 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
-from aiohttp import ClientOSError, ClientSession, ClientTimeout, ServerConnectionError, ServerDisconnectedError
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
+from aiohttp import ClientSession, ClientTimeout
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.errors import SlackCallFailed
+from bot.slack.rate_limits import CallKey, RateLimitHolds
+from bot.slack.transport import (
+    OUTCOME_UNKNOWN,
+    RETRY_COUNT,
+    TRANSPORT_ERRORS,
+    backoff_interval,
+    call_in_flight,
+    retry_handlers,
+    slack_failure,
+)
+
 log = logging.getLogger(__name__)
 
 Blocks = Sequence[Block | dict[str, Any]]
 
-
-class SlackCallFailed(Exception):
-    """A Web API call that Slack refused, or that failed after every retry."""
-
-    def __init__(self, method: str, error: str) -> None:
-        super().__init__(f"{method} failed: {error}")
-        self.method = method
-        self.error = error
+POST_KEY_EVENT = "incident_bot_post"
+"""event_type of the metadata the gateway gives a post that came without any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,23 +49,6 @@ class Posted:
 
     channel: str
     ts: str
-
-
-def retry_handlers() -> list[AsyncRetryHandler]:
-    """slack-sdk's own retry policies; the async client only has the first by default.
-
-    Timeouts are retried like dropped connections: Slack's write methods we
-    call are made safe to repeat by the flows (channels are adopted by name,
-    steps are recorded), so a slow answer must not end a declare.
-    """
-    return [
-        AsyncConnectionErrorRetryHandler(
-            max_retry_count=3,
-            error_types=[ServerConnectionError, ServerDisconnectedError, ClientOSError, TimeoutError],
-        ),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=10),
-        AsyncServerErrorRetryHandler(max_retry_count=3),
-    ]
 
 
 def _block_dicts(blocks: Blocks | None) -> list[dict[str, Any]] | None:
@@ -78,11 +62,22 @@ def _view_dict(view: View | dict[str, Any]) -> dict[str, Any]:
 
 
 class SlackGateway:
-    """Narrow, typed wrappers over the Web API methods the bot uses."""
+    """Narrow, typed wrappers over the Web API methods the bot uses.
 
-    def __init__(self, *, token: str, base_url: str, timeout: int = 10) -> None:
+    ``holds`` is shared by every call this gateway (and Bolt's clients, which
+    copy its retry handlers) makes; ``backoff`` is the first wait before a
+    connection or server error is retried, doubled on each further try.
+    """
+
+    def __init__(
+        self, *, token: str, base_url: str, timeout: float = 10, backoff: float = 0.5,
+        holds: RateLimitHolds | None = None,
+    ) -> None:
+        self.holds = holds or RateLimitHolds()
+        self._retry_handlers = retry_handlers(self.holds, backoff=backoff)
+        self._backoff = backoff_interval(backoff)
         self.client = AsyncWebClient(
-            token=token, base_url=base_url, timeout=timeout, retry_handlers=retry_handlers()
+            token=token, base_url=base_url, timeout=timeout, retry_handlers=self._retry_handlers
         )
         self._timeout = timeout
         self._session: ClientSession | None = None
@@ -113,16 +108,21 @@ class SlackGateway:
     async def _call(self, method: str, **params: Any) -> dict[str, Any]:
         """Call one Web API method through slack-sdk's typed wrapper.
 
-        The typed wrappers know which methods Slack wants as GET, form or JSON;
-        Slack's refusals and exhausted retries become SlackCallFailed.
+        The typed wrappers know which methods Slack wants as GET, form or JSON.
+        The call waits out any rate-limit hold on its method (and channel);
+        Slack's refusals, exhausted retries and transport errors become
+        SlackCallFailed.
         """
         call = getattr(self.client, method.replace(".", "_"))
+        key = CallKey.for_call(method, params.get("channel"))
+        in_flight = call_in_flight.set(key)
         try:
-            response = await call(**_drop_none(params))
-        except SlackApiError as exc:
-            raise SlackCallFailed(method, str(exc.response.get("error", "unknown_error"))) from exc
-        except (TimeoutError, OSError) as exc:
-            raise SlackCallFailed(method, f"unreachable ({type(exc).__name__})") from exc
+            async with self.holds.turn(key):
+                response = await call(**_drop_none(params))
+        except TRANSPORT_ERRORS as exc:
+            raise slack_failure(method, exc) from exc
+        finally:
+            call_in_flight.reset(in_flight)
         return dict(response.data)  # type: ignore[arg-type]
 
     # -- identity -----------------------------------------------------------
@@ -218,11 +218,15 @@ class SlackGateway:
         self, channel: str, *, text: str, blocks: Blocks | None = None, thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None, join: bool = False,
     ) -> Posted:
-        """Post a message; with ``join``, a public channel the bot is not in is joined first.
+        """Post a message once, even when Slack's answer is lost on the way back.
 
-        Joining on demand is for the channels an operator configures
-        (announcements, status): naming one should be enough to make it work.
+        Every post carries message metadata by which it can be found again:
+        the caller's, which must name this one post (an incident and a step,
+        a draft), or else a unique post key added here. With ``join``, a public
+        channel the bot is not in is joined first: naming an announcements or
+        status channel should be enough to make it work.
         """
+        metadata = metadata or {"event_type": POST_KEY_EVENT, "event_payload": {"post_key": uuid4().hex}}
         try:
             return await self._post(channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata)
         except SlackCallFailed as exc:
@@ -233,18 +237,33 @@ class SlackGateway:
 
     async def _post(
         self, channel: str, *, text: str, blocks: Blocks | None, thread_ts: str | None,
-        metadata: dict[str, Any] | None,
+        metadata: dict[str, Any],
     ) -> Posted:
-        data = await self._call(
-            "chat.postMessage",
-            channel=channel,
-            text=text,
-            blocks=_block_dicts(blocks),
-            thread_ts=thread_ts,
-            metadata=metadata,
-            unfurl_links=False,
-        )
-        return Posted(channel=str(data["channel"]), ts=str(data["ts"]))
+        """Send the post; when its answer was lost, look for it before sending it again.
+
+        slack-sdk does not re-send a post whose connection broke after the
+        request went out (:data:`bot.slack.transport.NOT_REPEATABLE`): Slack
+        may have stored it. It is looked for by its metadata in the channel (or
+        thread) and sent again only when it is not there.
+        """
+        params = {"channel": channel, "text": text, "blocks": _block_dicts(blocks), "thread_ts": thread_ts,
+                  "metadata": metadata, "unfurl_links": False}
+        for attempt in range(RETRY_COUNT):
+            try:
+                return _posted(await self._call("chat.postMessage", **params))
+            except SlackCallFailed as exc:
+                if exc.error not in OUTCOME_UNKNOWN:
+                    raise
+                lost = exc
+            log.warning("the answer to a post in %s was lost (%s); looking for it", channel, lost.error)
+            await asyncio.sleep(self._backoff.calculate_sleep_duration(attempt))
+            try:
+                found = await self.find_own_message(channel, metadata, thread_ts=thread_ts)
+            except SlackCallFailed as lookup:
+                raise lost from lookup
+            if found is not None:
+                return Posted(channel=channel, ts=found)
+        return _posted(await self._call("chat.postMessage", **params))
 
     async def update_message(self, channel: str, ts: str, *, text: str, blocks: Blocks | None = None) -> None:
         await self._call("chat.update", channel=channel, ts=ts, text=text, blocks=_block_dicts(blocks) or [])
@@ -259,15 +278,23 @@ class SlackGateway:
             if exc.error != "already_pinned":
                 raise
 
-    async def find_own_message(self, channel: str, metadata: dict[str, Any], *, limit: int = 100) -> str | None:
+    async def find_own_message(
+        self, channel: str, metadata: dict[str, Any], *, thread_ts: str | None = None, limit: int = 100
+    ) -> str | None:
         """The ts of a recent message this bot posted with exactly this metadata, if any.
 
         Flows that may be interrupted between Slack accepting a message and
         the bot saving its ts tag the message with metadata and look here
-        before posting again, so a resumed step never posts twice.
+        before posting again, so a resumed step never posts twice. Replies are
+        looked for in their thread (``thread_ts``), which the channel's
+        history does not list.
         """
         identity = await self.identity()
-        data = await self._call("conversations.history", channel=channel, limit=limit, include_all_metadata=True)
+        if thread_ts is None:
+            data = await self._call("conversations.history", channel=channel, limit=limit, include_all_metadata=True)
+        else:
+            data = await self._call("conversations.replies", channel=channel, ts=thread_ts, limit=limit,
+                                    include_all_metadata=True)
         for message in data.get("messages", []):
             if message.get("user") == identity.get("user_id") and message.get("metadata") == metadata:
                 return str(message["ts"])
@@ -302,13 +329,16 @@ class SlackGateway:
     ) -> None:
         """Answer through a command's or action's response_url (reaches non-members too)."""
         webhook = AsyncWebhookClient(response_url, timeout=self._timeout, session=self._session,
-                                     retry_handlers=retry_handlers())
-        response = await webhook.send(
-            text=text,
-            blocks=_block_dicts(blocks),
-            response_type="ephemeral",
-            replace_original=replace_original,
-        )
+                                     retry_handlers=self._retry_handlers)
+        try:
+            response = await webhook.send(
+                text=text,
+                blocks=_block_dicts(blocks),
+                response_type="ephemeral",
+                replace_original=replace_original,
+            )
+        except TRANSPORT_ERRORS as exc:
+            raise slack_failure("response_url", exc) from exc
         if response.status_code >= 300:
             raise SlackCallFailed("response_url", f"HTTP {response.status_code}: {response.body}")
 
@@ -316,9 +346,6 @@ class SlackGateway:
     async def open_view(self, trigger_id: str, view: View | dict[str, Any]) -> str:
         data = await self._call("views.open", trigger_id=trigger_id, view=_view_dict(view))
         return str(data["view"]["id"])
-
-    async def update_view(self, view_id: str, view: View | dict[str, Any]) -> None:
-        await self._call("views.update", view_id=view_id, view=_view_dict(view))
 
     async def publish_home(self, user_id: str, view: View | dict[str, Any]) -> None:
         await self._call("views.publish", user_id=user_id, view=_view_dict(view))
@@ -331,13 +358,24 @@ class SlackGateway:
 
     # -- files --------------------------------------------------------------
     async def upload_markdown(self, channel: str, *, filename: str, title: str, content: str, comment: str) -> None:
+        """Share a Markdown file in a channel (slack-sdk's files_upload_v2: reserve, upload, complete).
+
+        The last step shares the file as a message, so like a post it is not
+        sent again once its request went out; a lost answer fails the upload.
+        """
+        for method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            await self.holds.wait(CallKey(method))
         try:
             await self.client.files_upload_v2(
                 channel=channel, filename=filename, title=title, content=content,
                 initial_comment=comment, snippet_type="markdown",
             )
-        except SlackApiError as exc:
-            raise SlackCallFailed("files.completeUploadExternal", str(exc.response.get("error"))) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise slack_failure("files.completeUploadExternal", exc) from exc
+
+
+def _posted(data: dict[str, Any]) -> Posted:
+    return Posted(channel=str(data["channel"]), ts=str(data["ts"]))
 
 
 def _drop_none(params: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.slack import blocks
 from bot.context import BotContext
-from bot.slack.gateway import SlackCallFailed
+from bot.errors import SlackCallFailed
 from bot.slack.mentions import with_mentions
 from storage import queries
 from storage.models import Incident, Role

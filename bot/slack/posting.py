@@ -6,13 +6,14 @@ import logging
 
 from bot.slack import blocks
 from bot.context import BotContext
-from bot.slack.gateway import Posted, SlackCallFailed
+from bot.errors import SlackCallFailed
+from bot.slack.gateway import Posted
 from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
-_CHANNEL_UNAVAILABLE = {"channel_not_found", "not_in_channel", "is_archived"}
-_ANNOUNCEMENTS_UNAVAILABLE = _CHANNEL_UNAVAILABLE | {"method_not_supported_for_channel_type"}
+CHANNEL_UNUSABLE = {"channel_not_found", "not_in_channel", "is_archived"}
+ANNOUNCEMENTS_UNUSABLE = CHANNEL_UNUSABLE | {"method_not_supported_for_channel_type"}
 
 
 async def tell_channel(ctx: BotContext, incident: Incident, text: str) -> Posted | None:
@@ -27,7 +28,7 @@ async def tell_channel(ctx: BotContext, incident: Incident, text: str) -> Posted
     try:
         return await ctx.slack.post_message(incident.channel_id, text=text, blocks=blocks.message(text))
     except SlackCallFailed as exc:
-        if exc.error not in _CHANNEL_UNAVAILABLE:
+        if exc.error not in CHANNEL_UNUSABLE:
             raise
         log.warning("could not post in the channel of %s: %s", incident.reference, exc)
         return None
@@ -43,7 +44,7 @@ async def tell_announcements(ctx: BotContext, text: str) -> str | None:
         channel = await ctx.slack.resolve_channel(ctx.config.announcements_channel)
         await ctx.slack.post_message(channel, text=text, blocks=blocks.message(text), join=True)
     except SlackCallFailed as exc:
-        if exc.error not in _ANNOUNCEMENTS_UNAVAILABLE:
+        if exc.error not in ANNOUNCEMENTS_UNUSABLE:
             raise
         log.warning("could not post in the announcements channel: %s", exc)
         return exc.error

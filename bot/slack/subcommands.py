@@ -14,9 +14,9 @@ from datetime import date
 
 from bot.errors import UsageError
 from storage.models import Phase, Role
+from storage.severity import Severity
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_SEVERITY = re.compile(r"^(?:sev(?:erity)?)?[-\s]*([0-9]{1,3})$", re.IGNORECASE)
 _NUMBER = re.compile(r"^[0-9]{1,6}$")
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TRAILING_MENTION = re.compile(r"\s*(<@[UW][A-Z0-9]+(?:\|[^>]*)?>)$")
@@ -60,7 +60,7 @@ class SetPhase:
 
 @dataclass(frozen=True, slots=True)
 class SetSeverity:
-    severity: int
+    severity: Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +161,12 @@ def _status(rest: str) -> Request:
 
 
 def _severity(rest: str) -> Request:
-    match = _SEVERITY.match(rest.strip())
-    if not match or not 1 <= int(match.group(1)) <= 4:
-        raise ValueError(f"`{_short(rest) or '(nothing)'}` is not a severity; use 1 to 4")
-    return SetSeverity(severity=int(match.group(1)))
+    try:
+        return SetSeverity(severity=Severity.parse(rest))
+    except ValueError:
+        raise ValueError(
+            f"`{_short(rest) or '(nothing)'}` is not a severity; use {min(Severity)} to {max(Severity)}"
+        ) from None
 
 
 def _user(text: str) -> str:
@@ -254,7 +256,7 @@ COMMANDS: dict[str, Subcommand] = {
     "list": Subcommand("/incident list", "list open incidents", _no_args(ListIncidents()), False),
     "stats": Subcommand("/incident stats [days]", "response metrics for the last N days (default 30)", _stats, False),
     "status": Subcommand("/incident status <investigating|identified|monitoring|resolved>", "change the phase", _status, True),
-    "sev": Subcommand("/incident sev <1-4>", "change the severity", _severity, True),
+    "sev": Subcommand(f"/incident sev <{min(Severity)}-{max(Severity)}>", "change the severity", _severity, True),
     "role": Subcommand("/incident role <ic|tech|comms|scribe> @user", "assign a role", _role, True),
     "ic": Subcommand("/incident ic @user", "hand over incident command", _ic, True),
     "update": Subcommand("/incident update", "post a status update", _no_args(OpenUpdate()), True),

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 
-
-from bot.status import draft_wording
 from bot.context import BotContext
+from bot.status import draft_wording
 from bot.status.leases import draft_lease
 from storage import queries
-from storage.models import DraftState, Incident, Role, StatusDraft, utcnow
+from storage.models import DraftState, Incident, Role, StatusDraft
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ async def _post_copy(ctx: BotContext, draft: StatusDraft, incident: Incident) ->
     assert draft.id is not None and draft.message_channel_id is not None
     async with ctx.db.session() as session:
         first = await queries.earlier_drafts(session=session, incident_id=draft.incident_id, before=draft.id) == 0
-    text, blocks = draft_wording.copy_reply(ctx, incident, draft, draft.what_changed, first=first, now=utcnow())
+    text, blocks = draft_wording.copy_reply(ctx, incident, draft, draft.what_changed, first=first, now=ctx.clock.now())
     await ctx.slack.post_message(draft.message_channel_id, text=text, blocks=blocks, thread_ts=draft.message_ts)
     draft.copy_posted = True
     await _save(ctx, draft)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.slack import blocks
-from bot.context import BotContext
 from bot.config.durations import format_duration
+from bot.context import BotContext
+from bot.slack import blocks
 from bot.slack.mrkdwn import truncate
 from storage.models import Incident, Phase, StatusDraft
+from storage.severity import Severity
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block
@@ -38,7 +39,7 @@ def facts(ctx: BotContext, incident: Incident, phase: Phase, what_changed: str, 
     return {
         "incident": incident,
         "title": incident.title,
-        "severity": f"SEV-{incident.severity}",
+        "severity": Severity.of(incident.severity).label,
         "affected": incident.affected_services.strip() or NO_SERVICE_NAMED,
         "what_changed": what_changed.strip(),
         "phase": phase.value,

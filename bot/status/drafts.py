@@ -11,9 +11,7 @@ Private incidents and drills never get a draft.
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 from bot.status import draft_messages
 
@@ -21,16 +19,15 @@ from bot.status import draft_wording
 from bot.slack.blocks import DRAFT_TEXT_MAX, REJECT_REASON_MAX
 from bot.context import BotContext
 from bot.errors import FormError, IncidentError
-from bot.slack.gateway import SlackCallFailed
 from bot.slack.ids import DraftField
-from bot.status.publication import publish_soon, sync_soon
+from bot.slack.modal_state import ModalState, StateValues, read_metadata
+from bot.consequences.kinds import Work
+from bot.consequences.record import follow_with
 from bot.status.statuspage_client import client_for
 from storage import queries
-from storage.models import DraftState, ExternalState, Incident, Phase, Role, StatusDraft, utcnow
+from storage.models import DraftState, ExternalState, Incident, Phase, Role, StatusDraft
 
 log = logging.getLogger(__name__)
-
-StateValues = dict[str, dict[str, dict[str, Any]]]
 
 NOT_ALLOWED = (
     "Only the communications lead, the incident commander or a configured approver can decide "
@@ -52,10 +49,10 @@ async def propose_draft(
     (and for phases other than *resolved* once the incident is resolved).
     ``source_key`` names what caused the draft (``update:42``): a repeated
     call with the same key returns the first draft instead of a second one.
-    The draft message is posted in the incident channel; if Slack is
-    unreachable, the completion loop posts it later.
+    The draft message is posted in the incident channel; a Slack failure is
+    raised, so the worker proposing it tries again (the key finds the draft).
     """
-    now = utcnow()
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
         incident = await queries.get_incident(session=session, incident_id=incident_id)
         if incident is None:
@@ -72,10 +69,7 @@ async def propose_draft(
                                        data={"draft_id": draft.id})
     if created:
         assert draft.id is not None
-        try:
-            await draft_messages.post_draft(ctx, draft.id)
-        except SlackCallFailed as exc:
-            log.warning("status draft %s not posted yet (%s); the completion loop will retry", draft.id, exc)
+        await draft_messages.post_draft(ctx, draft.id)
     return draft
 
 
@@ -123,10 +117,10 @@ async def approve_draft(ctx: BotContext, draft_id: int, *, actor: str) -> Status
     """Approve a pending draft and publish it; older pending drafts of the incident are superseded.
 
     The decision is committed before anything is published: from then on
-    the completion loop guarantees publication even if this process dies.
+    the publication is follow-up work recorded with it, so it happens even if this process dies.
     """
     draft, incident = await _decidable(ctx, draft_id, actor)
-    now = utcnow()
+    now = ctx.clock.now()
     external = ExternalState.PENDING if client_for(ctx.settings, ctx.config) else ExternalState.NONE
     async with ctx.db.session() as session:
         won = await queries.decide_draft(session=session, draft_id=draft_id, state=DraftState.APPROVED,
@@ -137,14 +131,14 @@ async def approve_draft(ctx: BotContext, draft_id: int, *, actor: str) -> Status
             await queries.add_timeline(session=session, incident_id=draft.incident_id, kind="status_draft_approved",
                                        actor=actor, at=now, text=f"Status page draft approved ({draft.phase.value})",
                                        data={"draft_id": draft_id, "superseded": superseded})
+            for changed in (draft_id, *superseded):
+                await follow_with(ctx, session, Work.REFRESH_STATUS_DRAFT, incident_id=draft.incident_id,
+                                  payload={"draft_id": changed})
+            await follow_with(ctx, session, Work.PUBLISH_STATUS_DRAFT, incident_id=draft.incident_id,
+                              payload={"draft_id": draft_id}, requested_by=actor, key=f"publish-draft:{draft_id}")
     if not won:
         draft, _ = await draft_messages.load(ctx, draft_id)
         raise IncidentError(already_decided(draft))
-    try:
-        for changed in (draft_id, *superseded):
-            await draft_messages.refresh_draft(ctx, changed)
-    finally:
-        publish_soon(ctx, draft_id)
     return draft
 
 
@@ -160,7 +154,7 @@ async def open_reject_form(ctx: BotContext, draft_id: int, *, user_id: str, trig
 
 def read_edit_form(values: StateValues, private_metadata: str) -> tuple[int, str]:
     """The draft id and the new text; an empty or too long text is a field error."""
-    text = (values.get(DraftField.TEXT, {}).get(DraftField.TEXT, {}).get("value") or "").strip()
+    text = ModalState(values).text(DraftField.TEXT)
     if not text:
         raise FormError({DraftField.TEXT: "The public text cannot be empty. To publish nothing, reject the draft."})
     if len(text) > DRAFT_TEXT_MAX:
@@ -170,7 +164,7 @@ def read_edit_form(values: StateValues, private_metadata: str) -> tuple[int, str
 
 def read_reject_form(values: StateValues, private_metadata: str) -> tuple[int, str]:
     """The draft id and the optional reason."""
-    reason = (values.get(DraftField.REASON, {}).get(DraftField.REASON, {}).get("value") or "").strip()
+    reason = ModalState(values).text(DraftField.REASON)
     if len(reason) > REJECT_REASON_MAX:
         raise FormError({DraftField.REASON: f"The reason is {len(reason)} characters; keep it to "
                                             f"{REJECT_REASON_MAX}."})
@@ -178,11 +172,8 @@ def read_reject_form(values: StateValues, private_metadata: str) -> tuple[int, s
 
 
 def _draft_id(private_metadata: str, field: str) -> int:
-    """The draft a modal was opened for (bot.slack.forms is not imported: it would import the declare flow)."""
-    try:
-        value: Any = json.loads(private_metadata or "{}").get("draft_id")
-    except (ValueError, AttributeError):
-        value = None
+    """The draft a modal was opened for."""
+    value = read_metadata(private_metadata).get("draft_id")
     if not isinstance(value, int) or isinstance(value, bool):
         raise FormError({field: "This form no longer matches a draft; close it and press the button again."})
     return value
@@ -194,7 +185,7 @@ async def save_edit(ctx: BotContext, draft_id: int, *, text: str, actor: str) ->
         await _decidable(ctx, draft_id, actor)
     except IncidentError as exc:
         raise FormError({DraftField.TEXT: exc.message}) from None
-    now = utcnow()
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
         saved = await queries.edit_draft_text(session=session, draft_id=draft_id, text=text, actor=actor, at=now)
         if saved:
@@ -203,6 +194,8 @@ async def save_edit(ctx: BotContext, draft_id: int, *, text: str, actor: str) ->
             await queries.add_timeline(session=session, incident_id=draft.incident_id, kind="status_draft_edited",
                                        actor=actor, at=now, text="Status page draft edited",
                                        data={"draft_id": draft_id})
+            await follow_with(ctx, session, Work.REFRESH_STATUS_DRAFT, incident_id=draft.incident_id,
+                              payload={"draft_id": draft_id})
     if not saved:
         draft, _ = await draft_messages.load(ctx, draft_id)
         raise FormError({DraftField.TEXT: already_decided(draft) + " Your edit was not saved."})
@@ -214,7 +207,7 @@ async def reject_draft(ctx: BotContext, draft_id: int, *, reason: str, actor: st
         draft, _ = await _decidable(ctx, draft_id, actor)
     except IncidentError as exc:
         raise FormError({DraftField.REASON: exc.message}) from None
-    now = utcnow()
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
         won = await queries.decide_draft(session=session, draft_id=draft_id, state=DraftState.REJECTED,
                                          actor=actor, at=now, reason=reason)
@@ -222,6 +215,8 @@ async def reject_draft(ctx: BotContext, draft_id: int, *, reason: str, actor: st
             await queries.add_timeline(session=session, incident_id=draft.incident_id, kind="status_draft_rejected",
                                        actor=actor, at=now, text="Status page draft rejected"
                                        + (f": {reason}" if reason else ""), data={"draft_id": draft_id})
+            await follow_with(ctx, session, Work.REFRESH_STATUS_DRAFT, incident_id=draft.incident_id,
+                              payload={"draft_id": draft_id})
     if not won:
         draft, _ = await draft_messages.load(ctx, draft_id)
         raise FormError({DraftField.REASON: already_decided(draft)})
@@ -236,6 +231,7 @@ async def retry_external(ctx: BotContext, draft_id: int, *, actor: str) -> None:
         raise IncidentError("No Statuspage is configured any more, so there is nothing to retry.")
     async with ctx.db.session() as session:
         again = await queries.retry_failed_external(session=session, incident_id=draft.incident_id)
+        if again:
+            await follow_with(ctx, session, Work.SEND_TO_STATUSPAGE, incident_id=draft.incident_id, requested_by=actor)
     if not again:
         raise IncidentError("Statuspage already has every approved update of this incident. Nothing to retry.")
-    sync_soon(ctx, draft.incident_id)

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from bot.context import BotContext
 from storage import queries
-from storage.models import DraftState, ExternalStatusIncident, utcnow
+from storage.models import DraftState, ExternalStatusIncident
 
 LEASE = timedelta(minutes=5)
 """Longer than a Slack call with all of the gateway's rate-limit retries takes."""
@@ -30,7 +30,7 @@ def lease_owner(ctx: BotContext) -> str:
 async def draft_lease(ctx: BotContext, draft_id: int, *, state: DraftState) -> AsyncIterator[bool]:
     """Yields whether this worker holds the draft (in ``state``) for the block."""
     owner = lease_owner(ctx)
-    now = utcnow()
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
         won = await queries.claim_draft(session=session, draft_id=draft_id, state=state, owner=owner,
                                         until=now + LEASE, now=now)
@@ -48,7 +48,7 @@ async def external_lease(
 ) -> AsyncIterator[ExternalStatusIncident | None]:
     """Yields the incident's external-page link while this worker holds it (for ``span``), or None."""
     owner = lease_owner(ctx)
-    now = utcnow()
+    now = ctx.clock.now()
     async with ctx.db.session() as session:
         link = await queries.claim_external(session=session, incident_id=incident_id, owner=owner,
                                             until=now + span, now=now)
@@ -64,4 +64,4 @@ async def renew_external(ctx: BotContext, incident_id: int, *, span: timedelta) 
     """Extend a held external lease before the next (possibly long, retried) call."""
     async with ctx.db.session() as session:
         await queries.renew_external(session=session, incident_id=incident_id, owner=lease_owner(ctx),
-                                     until=utcnow() + span)
+                                     until=ctx.clock.now() + span)

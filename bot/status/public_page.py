@@ -20,10 +20,12 @@ from starlette.routing import Route
 from bot.context import BotContext
 from bot.status.draft_wording import PHASE_LABELS
 from storage import queries
-from storage.models import Phase, utcnow
+from storage.models import Phase
+from storage.severity import Severity
 
 RECENTLY = timedelta(days=7)
-IMPACT_LABELS = {1: "Critical", 2: "Major", 3: "Moderate", 4: "Minor"}
+IMPACT_LABELS = {Severity.SEV1: "Critical", Severity.SEV2: "Major", Severity.SEV3: "Moderate",
+                 Severity.SEV4: "Minor"}
 CACHE = "public, max-age=15"
 # The page has no scripts and no outside resources; forbid both, so escaped text stays inert.
 HTML_SECURITY = {
@@ -104,7 +106,7 @@ class StatusView:
 
 async def public_status(ctx: BotContext, *, now: datetime | None = None) -> StatusView:
     """Open and recently resolved public incidents with their approved updates."""
-    now = now or utcnow()
+    now = now or ctx.clock.now()
     since = now - RECENTLY
     async with ctx.db.session() as session:
         rows = await queries.public_drafts(session=session, resolved_since=since)
@@ -132,7 +134,7 @@ def as_json(view: StatusView) -> dict[str, Any]:
     return {"incidents": [
         {
             "title": incident.title,
-            "severity": f"SEV-{incident.severity}",
+            "severity": Severity.of(incident.severity).label,
             "phase": incident.phase.value,
             "started_at": iso(incident.started_at),
             "resolved_at": iso(incident.resolved_at),

@@ -5,39 +5,35 @@ approval (the page reads the database). This module then takes it to the
 configured status channel and, when configured, to Statuspage. Each step
 records its completion; the status-channel post carries metadata naming the
 draft so a post whose answer was lost is found rather than repeated; a lease
-keeps replicas from working on the same draft. :func:`run_completion` runs
-at start-up and then every few seconds, finishing any publication left
-behind (a crash, an outage, a replica that died).
+keeps replicas from working on the same draft. Publishing is follow-up work
+recorded with the approval, so a crash, an outage or a replica that died only
+delays it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from bot.status import draft_messages
 
 from bot.status import draft_wording
 from bot.context import BotContext
-from bot.slack.gateway import Posted, SlackCallFailed
+from bot.errors import Busy, SlackCallFailed
+from bot.slack.gateway import Posted
+from bot.slack.posting import ANNOUNCEMENTS_UNUSABLE
 from bot.status.leases import LEASE, draft_lease, external_lease, renew_external
 from bot.status.statuspage_client import StatuspageClient, StatuspageError, StatuspageUpdate, client_for
 from storage import queries
-from storage.models import DraftState, ExternalState, ExternalStatusIncident, Incident, StatusDraft, utcnow
+from storage.models import DraftState, ExternalState, ExternalStatusIncident, Incident, StatusDraft
 
 log = logging.getLogger(__name__)
 
 STATUS_MARKER = "incident_status_update"
 COMPLETION_EVERY = timedelta(seconds=10)
-
-# Slack errors that will not go away by retrying: the operator has to fix the channel.
-_CHANNEL_UNUSABLE = {"channel_not_found", "is_archived", "not_in_channel", "method_not_supported_for_channel_type"}
 
 
 async def publish_draft(ctx: BotContext, draft_id: int) -> None:
@@ -46,10 +42,13 @@ async def publish_draft(ctx: BotContext, draft_id: int) -> None:
     Safe to call any number of times, from any replica: the lease admits one
     worker, and each destination is skipped once recorded. A Slack failure
     that outlasts the gateway's retries leaves the draft approved, and the
-    completion loop tries again.
+    worker tries the piece of work again.
     """
     async with draft_lease(ctx, draft_id, state=DraftState.APPROVED) as held:
         if not held:
+            draft, _ = await draft_messages.load(ctx, draft_id)
+            if draft.state == DraftState.APPROVED:
+                raise Busy(f"publishing status draft {draft_id}")
             return
         draft, incident = await draft_messages.load(ctx, draft_id)
         if draft.status_post_ts is None and draft.status_post_error is None:
@@ -60,6 +59,7 @@ async def publish_draft(ctx: BotContext, draft_id: int) -> None:
                 await queries.add_timeline(
                     session=session, incident_id=incident.id, kind="status_update_published",
                     text=f"Status update published ({draft.phase.value})", data={"draft_id": draft_id},
+                    at=ctx.clock.now(),
                     dedupe_key=f"status_update_published:{draft_id}",
                 )
     await draft_messages.refresh_draft(ctx, draft_id)
@@ -79,7 +79,7 @@ async def _post_to_status_channel(ctx: BotContext, draft: StatusDraft, incident:
             await _save(ctx, draft)
             ts = (await _post_joining(ctx, channel, draft, incident, marker)).ts
     except SlackCallFailed as exc:
-        if exc.error not in _CHANNEL_UNUSABLE:
+        if exc.error not in ANNOUNCEMENTS_UNUSABLE:
             raise
         draft.status_post_error = f"{exc.method}: {exc.error}"
         await _save(ctx, draft)
@@ -109,7 +109,7 @@ async def sync_external(ctx: BotContext, incident_id: int) -> None:
     span = LEASE + (3 * client.longest_call() if client else timedelta(0))
     async with external_lease(ctx, incident_id, span=span) as link:
         if link is None:
-            return
+            raise Busy(f"sending incident {incident_id} to Statuspage")
         async with ctx.db.session() as session:
             pending = list(await queries.external_pending_drafts(session=session, incident_id=incident_id))
             incident = await queries.get_incident(session=session, incident_id=incident_id)
@@ -166,57 +166,10 @@ async def _give_up(ctx: BotContext, drafts: list[StatusDraft], incident: Inciden
         await _save(ctx, draft)
         async with ctx.db.session() as session:
             await queries.add_timeline(session=session, incident_id=draft.incident_id, kind="status_publish_failed",
-                                       text=f"Statuspage: {error}", data={"draft_id": draft.id})
+                                       text=f"Statuspage: {error}", data={"draft_id": draft.id},
+                                       at=ctx.clock.now())
         await draft_messages.refresh_draft(ctx, draft.id)
         await draft_messages.tell_problem(ctx, draft, incident, destination="Statuspage", error=error)
-
-
-def publish_soon(ctx: BotContext, draft_id: int) -> None:
-    """Publish in the background; a Slack failure is left to the completion loop."""
-    ctx.spawn(_attempt(publish_draft(ctx, draft_id), f"publishing status draft {draft_id}"),
-              name=f"publish-draft-{draft_id}")
-
-
-def sync_soon(ctx: BotContext, incident_id: int) -> None:
-    """Send an incident's pending Statuspage updates in the background."""
-    ctx.spawn(_attempt(sync_external(ctx, incident_id), f"Statuspage sync of incident {incident_id}"),
-              name=f"statuspage-retry-{incident_id}")
-
-
-async def complete_publications(ctx: BotContext) -> None:
-    """Finish whatever is left: unposted drafts, unpublished approvals, unsynced updates."""
-    async with ctx.db.session() as session:
-        to_post = await queries.drafts_to_post(session=session)
-        to_publish = await queries.drafts_to_publish(session=session, now=utcnow())
-        to_sync = await queries.incidents_with_external_pending(session=session)
-    for draft_id in to_post:
-        await _attempt(draft_messages.post_draft(ctx, draft_id), f"posting status draft {draft_id}")
-    for draft_id in to_publish:
-        await _attempt(publish_draft(ctx, draft_id), f"publishing status draft {draft_id}")
-    for incident_id in to_sync:
-        await _attempt(sync_external(ctx, incident_id), f"Statuspage sync of incident {incident_id}")
-
-
-async def run_completion(ctx: BotContext, every: timedelta = COMPLETION_EVERY) -> None:
-    """At start-up, then periodically: complete publications (a background task until shutdown).
-
-    A database outage skips a round instead of ending the loop, because
-    this loop is what guarantees that no approved update is ever lost.
-    """
-    while True:
-        try:
-            await complete_publications(ctx)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("completing status publications failed, will retry: %s", exc)
-        await asyncio.sleep(every.total_seconds())
-
-
-async def _attempt(work: Awaitable[None], what: str) -> None:
-    """Run one piece of completion work; a Slack failure waits for the next round."""
-    try:
-        await work
-    except SlackCallFailed as exc:
-        log.warning("%s failed, will retry: %s", what, exc)
 
 
 async def _save(ctx: BotContext, row: SQLModel) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from bot.config.settings import ConfigError, IncidentConfig, Settings, StatuspageConfig
+from storage.severity import Severity
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,9 @@ MAX_RETRY_DELAY = 60.0
 REQUEST_TIMEOUT = 10.0
 
 # How an open incident of each severity shows on the affected components.
-COMPONENT_STATUS = {1: "major_outage", 2: "partial_outage", 3: "degraded_performance", 4: "degraded_performance"}
-IMPACT = {1: "critical", 2: "major", 3: "minor", 4: "none"}
+COMPONENT_STATUS = {Severity.SEV1: "major_outage", Severity.SEV2: "partial_outage",
+                    Severity.SEV3: "degraded_performance", Severity.SEV4: "degraded_performance"}
+IMPACT = {Severity.SEV1: "critical", Severity.SEV2: "major", Severity.SEV3: "minor", Severity.SEV4: "none"}
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 
 

@@ -18,20 +18,27 @@ from zoneinfo import ZoneInfo
 
 from bot.slack import blocks
 
-from bot.consequences import follow
+from bot.consequences.kinds import Work
+from bot.consequences.messages import post_once
+from bot.consequences.record import follow_with
 
 from bot.reminders import cadence
 from bot.slack.blocks import ETA_MAX, UPDATE_TEXT_MAX
 from bot.context import BotContext
+from bot.metrics import milestones
 from bot.config.durations import parse_duration
 from bot.errors import FormError, IncidentError
 from bot.slack.ids import UpdateField
+from bot.slack.modal_state import ModalState, StateValues
 from bot.incidents.records import incident_in_channel
-from bot.incidents.phases import change_phase
-from bot.slack.posting import tell_channel
+from bot.incidents.phases import apply_phase_change
+from bot.slack.posting import CHANNEL_UNUSABLE
+from bot.errors import SlackCallFailed
 from bot.reminders.prompts import responder_in_channel
 from storage import queries
-from storage.models import Incident, IncidentUpdate, Phase, utcnow
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import FollowUpWork, Incident, IncidentUpdate, Phase
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +50,6 @@ UNKNOWN_ETA = frozenset({"unknown", "tbd", "n/a", "na", "none", "?", "-"})
 _CLOCK = re.compile(r"^(?:(?P<day>today|tomorrow)\s+)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm)?$",
                     re.IGNORECASE)
 _ETA_FORMS = '"45m", "2h", "in 1h30m", "14:30", "2pm", "tomorrow 09:00", "2030-01-31 14:30" or "unknown"'
-
-StateValues = dict[str, dict[str, dict[str, Any]]]
-
 
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
@@ -60,16 +64,6 @@ class UpdateRequest:
     eta: str
     eta_at: datetime | None
     customer_facing: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedUpdate:
-    """A stored update and what it changed, for the steps after the modal closes."""
-
-    incident: Incident
-    update: IncidentUpdate
-    new_phase: Phase | None
-    answered_prompt: str | None
 
 
 # -- reading the form -------------------------------------------------------------
@@ -132,19 +126,14 @@ def _date_time(text: str, *, tz: ZoneInfo) -> datetime | None:
 def read_form(values: StateValues, *, user_id: str, view_id: str, metadata: dict[str, Any],
               now: datetime, tz: ZoneInfo) -> UpdateRequest:
     """Validate the update modal (pure); every problem is reported under its field at once."""
-
-    def element(field: str) -> dict[str, Any]:
-        return values.get(field, {}).get(field, {})
-
-    def text(field: str) -> str:
-        return (element(field).get("value") or "").strip()
-
+    state = ModalState(values)
     errors: dict[str, str] = {}
-    phase_value = (element(UpdateField.PHASE).get("selected_option") or {}).get("value")
+    phase_value = state.option(UpdateField.PHASE)
     phase = next((p for p in UPDATE_PHASES if p.value == phase_value), None)
     if phase is None:
         errors[UpdateField.PHASE] = "Pick the phase the incident is in (to resolve it, use /incident resolve)."
-    what_changed, next_steps, eta = text(UpdateField.WHAT_CHANGED), text(UpdateField.NEXT_STEPS), text(UpdateField.ETA)
+    what_changed, next_steps, eta = (state.text(UpdateField.WHAT_CHANGED), state.text(UpdateField.NEXT_STEPS),
+                                     state.text(UpdateField.ETA))
     if not what_changed:
         errors[UpdateField.WHAT_CHANGED] = ("Say what changed since the last update. "
                                             "If nothing did, press No change on the reminder instead.")
@@ -160,26 +149,26 @@ def read_form(values: StateValues, *, user_id: str, view_id: str, metadata: dict
             eta_at = parse_eta(eta, now=now, tz=tz)
         except ValueError as exc:
             errors[UpdateField.ETA] = str(exc)
-    facing = (element(UpdateField.CUSTOMER_FACING).get("selected_option") or {}).get("value")
-    if facing not in ("yes", "no"):
+    facing = state.yes_no(UpdateField.CUSTOMER_FACING)
+    if facing is None:
         errors[UpdateField.CUSTOMER_FACING] = "Say whether customers can see this incident."
     incident_id = metadata.get("incident_id")
     if not isinstance(incident_id, int):
         errors[UpdateField.WHAT_CHANGED] = "This form lost track of its incident; close it and open it again."
     if errors:
         raise FormError(errors)
-    assert phase is not None and isinstance(incident_id, int)
+    assert phase is not None and isinstance(incident_id, int) and facing is not None
     return UpdateRequest(
         incident_id=incident_id, request_key=f"update:{view_id}", posted_by=user_id, phase=phase,
         what_changed=what_changed, next_steps=next_steps, eta=" ".join(eta.split()), eta_at=eta_at,
-        customer_facing=facing == "yes",
+        customer_facing=facing,
     )
 
 
 def read_submission(ctx: BotContext, values: StateValues, *, user_id: str, view_id: str,
                     metadata: dict[str, Any]) -> UpdateRequest:
     """:func:`read_form` at the current time, in the configured zone."""
-    return read_form(values, user_id=user_id, view_id=view_id, metadata=metadata, now=utcnow(), tz=ctx.config.tz)
+    return read_form(values, user_id=user_id, view_id=view_id, metadata=metadata, now=ctx.clock.now(), tz=ctx.config.tz)
 
 
 # -- opening the form ----------------------------------------------------------------
@@ -201,7 +190,7 @@ async def open_from_button(ctx: BotContext, *, trigger_id: str, channel_id: str,
     await _open(ctx, incident, trigger_id=trigger_id)
     if from_prompt:
         assert incident.id is not None
-        await follow.after_response(ctx, incident.id, at=utcnow(), check_in=False)
+        await milestones.record_response(ctx, incident.id, at=ctx.clock.now(), check_in=False)
 
 
 async def _open(ctx: BotContext, incident: Incident, *, trigger_id: str) -> None:
@@ -227,7 +216,7 @@ def _eta_prefill(ctx: BotContext, previous: IncidentUpdate | None) -> str:
         return ""
     if previous.eta_at is None:
         return previous.eta
-    if previous.eta_at <= utcnow():
+    if previous.eta_at <= ctx.clock.now():
         return ""
     return previous.eta_at.astimezone(ctx.config.tz).strftime("%Y-%m-%d %H:%M")
 
@@ -239,7 +228,7 @@ class _AlreadyPosted(Exception):
     """The same modal was submitted before (a double click or Slack's retry): undo and ignore."""
 
 
-async def record_update(ctx: BotContext, request: UpdateRequest) -> RecordedUpdate | None:
+async def record_update(ctx: BotContext, request: UpdateRequest) -> IncidentUpdate | None:
     """Store the update and everything it changes, or raise FormError; None for a repeated submission.
 
     Runs before the modal closes, so a problem the form could not see (the
@@ -248,7 +237,7 @@ async def record_update(ctx: BotContext, request: UpdateRequest) -> RecordedUpda
     last, inside the same transaction, so a refused or failed one can be
     submitted again.
     """
-    now = utcnow()
+    now = ctx.clock.now()
     try:
         async with ctx.incident_locks[request.incident_id], ctx.db.session() as session:
             if await queries.delivery_claimed(session=session, key=request.request_key):
@@ -277,12 +266,13 @@ async def record_update(ctx: BotContext, request: UpdateRequest) -> RecordedUpda
                 at=now, text=f"Status update: {request.what_changed}",
                 data={"phase": request.phase.value, "eta": request.eta, "customer_facing": request.customer_facing},
             )
+            await session.flush()
+            await _follow_update(ctx, session, incident, update, answered)
             if not await queries.claim_delivery(session=session, key=request.request_key):
                 raise _AlreadyPosted
     except _AlreadyPosted:
         return None
-    new_phase = request.phase if request.phase != incident.phase else None
-    return RecordedUpdate(incident=incident, update=update, new_phase=new_phase, answered_prompt=answered)
+    return update
 
 
 def _check(incident: Incident, request: UpdateRequest) -> None:
@@ -296,27 +286,51 @@ def _check(incident: Incident, request: UpdateRequest) -> None:
             f"A {kind} is never customer-facing: nothing about it goes on the status page. Choose No.")})
 
 
-async def publish_update(ctx: BotContext, recorded: RecordedUpdate) -> None:
-    """After the modal closed: re-arm the reminder, post the update, then what reacts to it."""
-    incident, update = recorded.incident, recorded.update
-    incident_id = update.incident_id
-    assert incident.next_update_due is not None
-    await cadence.arm(ctx, incident_id, incident.next_update_due)
-    text = ctx.render.slack("update_posted", incident=incident, update=update,
-                            old_phase=incident.phase if recorded.new_phase else None,
-                            next_due=incident.next_update_due)
-    posted = await tell_channel(ctx, incident, text)
-    if posted is not None:
-        async with ctx.db.session() as session:
-            update.message_ts = posted.ts
-            session.add(update)
-    if recorded.answered_prompt is not None:
-        await cadence.close_prompt(ctx, incident, recorded.answered_prompt, outcome="updated",
-                                     actor=update.posted_by)
-    if recorded.new_phase is not None:
+async def _follow_update(ctx: BotContext, session: AsyncSession, incident: Incident, update: IncidentUpdate,
+                         answered_prompt: str | None) -> None:
+    """Record, with the update, everything it causes: the channel message, the next reminder,
+    the answered prompt closed, the phase change, the metrics, the summary and the status draft."""
+    assert incident.id is not None and update.id is not None and incident.next_update_due is not None
+    actor = update.posted_by
+    new_phase = update.phase if update.phase != incident.phase else None
+    await follow_with(ctx, session, Work.POST_UPDATE, incident_id=incident.id, requested_by=actor,
+                      payload={"update_id": update.id, "old_phase": incident.phase.value if new_phase else None})
+    await follow_with(ctx, session, Work.ARM_REMINDER, incident_id=incident.id,
+                      payload={"at": incident.next_update_due.isoformat()})
+    if answered_prompt is not None:
+        await follow_with(ctx, session, Work.CLOSE_PROMPT, incident_id=incident.id,
+                          payload={"ts": answered_prompt, "outcome": "updated", "actor": actor})
+    if new_phase is not None:
         try:
-            incident = await change_phase(ctx, incident, recorded.new_phase, actor=update.posted_by, via_update=True)
+            await apply_phase_change(ctx, session, incident, new_phase, actor=actor, via_update=True)
         except IncidentError as exc:
             log.info("the update's phase change of %s was not made: %s", incident.reference, exc.message)
-    await follow.after_response(ctx, incident_id, at=update.posted_at, check_in=True)
-    await follow.after_update(ctx, incident, update)
+    await follow_with(ctx, session, Work.RECORD_RESPONSE, incident_id=incident.id,
+                      payload={"at": update.posted_at.isoformat(), "check_in": True})
+    await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id, payload={"topic": False})
+    if update.customer_facing:  # one status draft per update, even when it also changed the phase
+        await follow_with(ctx, session, Work.PROPOSE_STATUS_DRAFT, incident_id=incident.id, requested_by=actor,
+                          payload={"phase": update.phase.value, "text": update.what_changed, "actor": actor,
+                                   "source_key": f"update:{update.id}"})
+
+
+async def post_update_message(ctx: BotContext, work: FollowUpWork) -> None:
+    """Post the update in the incident channel and remember where, for the post-mortem's links."""
+    async with ctx.db.session() as session:
+        update = await session.get(IncidentUpdate, work.payload["update_id"])
+        incident = await queries.get_incident(session=session, incident_id=work.incident_id or 0)
+    if update is None or incident is None or incident.channel_id is None:
+        return
+    old_phase = work.payload.get("old_phase")
+    text = ctx.render.slack("update_posted", incident=incident, update=update,
+                            old_phase=Phase(old_phase) if old_phase else None, next_due=incident.next_update_due)
+    try:
+        posted = await post_once(ctx, work, incident.channel_id, text)
+    except SlackCallFailed as exc:
+        if exc.error not in CHANNEL_UNUSABLE:
+            raise
+        log.warning("could not post the update of %s: %s", incident.reference, exc)
+        return
+    async with ctx.db.session() as session:
+        update.message_ts = posted.ts
+        session.add(update)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from datetime import date, datetime
 
-from bot.consequences import follow
+from bot.consequences.kinds import Work
+from bot.consequences.record import follow_with
 from bot.slack.subcommands import COMMANDS
 from bot.context import BotContext
 from bot.errors import IncidentError, UsageError
 from bot.slack.mentions import with_mentions
 from bot.incidents.people import require_person
-from bot.slack.posting import tell_channel
 from storage import queries
-from storage.models import Incident, utcnow
+from storage.models import Incident
 
 
 def check_due(due: date | None, *, today: date) -> None:
@@ -28,7 +30,7 @@ async def add_action_item(ctx: BotContext, incident: Incident, text: str, *, own
                           due: date | None, actor: str) -> None:
     """Store a numbered action item, announce it, log it, and show it in the summary."""
     assert incident.id is not None
-    check_due(due, today=datetime.now(ctx.config.tz).date())
+    check_due(due, today=ctx.clock.now().astimezone(ctx.config.tz).date())
     if owner is not None:
         await require_person(ctx, owner, usage=COMMANDS["action"].usage)
     async with ctx.incident_locks[incident.id]:
@@ -37,15 +39,14 @@ async def add_action_item(ctx: BotContext, incident: Incident, text: str, *, own
             item = await queries.add_action_item(session=session, incident_id=incident.id, text=text, owner=owner,
                                                  due=due, created_by=actor)
             await queries.add_timeline(
-                session=session, incident_id=incident.id, kind="action_added", actor=actor,
+                session=session, incident_id=incident.id, kind="action_added", actor=actor, at=ctx.clock.now(),
                 text=f"Action item #{item.number} added: {text}"
                      + (f" (owner <@{owner}>)" if owner else "") + (f", due {due.isoformat()}" if due else ""),
                 data={"number": item.number, "owner": owner, "due": due.isoformat() if due else None},
             )
-        message = ctx.render.slack("action_added", incident=incident, item=item, text=with_mentions(item.text),
-                                   actor=actor)
-        await tell_channel(ctx, incident, message)
-    await follow.after_action_items_change(ctx, incident, actor=actor)
+            message = ctx.render.slack("action_added", incident=incident, item=item, text=with_mentions(item.text),
+                                       actor=actor)
+            await _follow(ctx, session, incident.id, message, actor)
 
 
 async def complete_action_item(ctx: BotContext, incident: Incident, number: int, *, actor: str) -> None:
@@ -63,14 +64,20 @@ async def complete_action_item(ctx: BotContext, incident: Incident, number: int,
                 )
             if item.is_done:
                 raise IncidentError(f"Action item #{number} of {incident.reference} is already closed.")
-            item.done_at = utcnow()
+            item.done_at = ctx.clock.now()
             item.done_by = actor
             session.add(item)
             await queries.add_timeline(
-                session=session, incident_id=incident.id, kind="action_done", actor=actor,
+                session=session, incident_id=incident.id, kind="action_done", actor=actor, at=ctx.clock.now(),
                 text=f"Action item #{number} closed: {item.text}", data={"number": number},
             )
-        message = ctx.render.slack("action_done", incident=incident, item=item, text=with_mentions(item.text),
-                                   actor=actor)
-        await tell_channel(ctx, incident, message)
-    await follow.after_action_items_change(ctx, incident, actor=actor)
+            message = ctx.render.slack("action_done", incident=incident, item=item, text=with_mentions(item.text),
+                                       actor=actor)
+            await _follow(ctx, session, incident.id, message, actor)
+
+
+async def _follow(ctx: BotContext, session: AsyncSession, incident_id: int, message: str, actor: str) -> None:
+    """The channel hears of the item, and the summary lists it."""
+    await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident_id, payload={"text": message},
+                      requested_by=actor)
+    await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident_id)

@@ -13,10 +13,10 @@ from typing import Any
 
 from bot.incidents import records
 from bot.context import BotContext
-from bot.slack.gateway import SlackCallFailed
+from bot.errors import SlackCallFailed
 from bot.slack.mrkdwn import truncate
 from storage import queries
-from storage.models import Incident, TimelineEvent, utcnow
+from storage.models import Incident, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ async def _record(ctx: BotContext, incident: Incident, message: dict[str, Any], 
             "captured_by": captured_by, "via": via, "thread_ts": message.get("thread_ts")}
     async with ctx.db.session() as session:
         return await queries.add_timeline(
-            session=session, incident_id=incident.id, kind="message", actor=author, at=_posted_at(ts),
+            session=session, incident_id=incident.id, kind="message", actor=author, at=_posted_at(ts, otherwise=ctx.clock.now()),
             text=truncate(_message_text(message), MESSAGE_TEXT_MAX),
             data={k: v for k, v in data.items() if v is not None}, dedupe_key=dedupe_key(ts),
         )
@@ -97,12 +97,12 @@ def _message_text(message: dict[str, Any]) -> str:
     return f"(shared {', '.join(files)})" if files else "(a message without text)"
 
 
-def _posted_at(ts: str) -> datetime:
-    """A Slack ts is the Unix time the message was posted."""
+def _posted_at(ts: str, *, otherwise: datetime) -> datetime:
+    """A Slack ts is the Unix time the message was posted (``otherwise`` when it cannot be read)."""
     try:
         return datetime.fromtimestamp(float(ts), UTC)
     except (ValueError, OverflowError):
-        return utcnow()
+        return otherwise
 
 
 async def _tell_quietly(ctx: BotContext, channel_id: str, user_id: str, text: str) -> None:

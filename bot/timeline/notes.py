@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from bot.slack import blocks
-from bot.slack.subcommands import COMMANDS
 from bot.context import BotContext
 from bot.errors import UsageError
+from bot.slack import blocks
 from bot.slack.gateway import Blocks
 from bot.slack.mentions import with_mentions
-from bot.slack.posting import tell_channel
 from bot.slack.mrkdwn import truncate
+from bot.slack.posting import tell_channel
+from bot.slack.subcommands import COMMANDS
 from storage import queries
 from storage.models import Incident, TimelineEvent
 
@@ -36,7 +36,8 @@ async def add_note(ctx: BotContext, incident: Incident, text: str, *, actor: str
     """Log a note and show it in the channel, so everyone sees what was recorded."""
     assert incident.id is not None
     async with ctx.db.session() as session:
-        await queries.add_timeline(session=session, incident_id=incident.id, kind="note", actor=actor, text=text)
+        await queries.add_timeline(session=session, incident_id=incident.id, kind="note", actor=actor, text=text,
+                                   at=ctx.clock.now())
     await tell_channel(ctx, incident,
                        ctx.render.slack("note_added", incident=incident, text=with_mentions(text), actor=actor))
 

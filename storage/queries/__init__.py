@@ -2,21 +2,42 @@
 Imports storage.models only; re-exported here so callers write ``queries.name``.
 """
 
-from storage.queries.incidents import get_incident, incident_by_request_key, incident_by_channel, open_incidents, unfinished_declares, claim_setup, release_setup, current_roles, assign_role, count_open_by_severity, incident_for_update, open_roles_of, role_history
+from storage.queries.incidents import get_incident, incident_by_request_key, incident_by_channel, open_incidents, current_roles, assign_role, count_open_by_severity, incident_for_update, open_roles_of, role_history
 from storage.queries.timeline import add_timeline, timeline, timeline_count, timeline_page, timeline_has, add_action_item, action_items, action_item
-from storage.queries.reminders import claim_delivery, delivery_claimed, reminder_state, open_update_dues, EscalationPlan, open_escalation_plans, answer_prompt, latest_update, status_updates
+from storage.queries.reminders import claim_delivery, delivery_claimed, reminder_state, open_update_dues, EscalationPlan, open_escalation_plans, answer_prompt, claim_prompt_round, latest_update, status_updates
 from storage.queries.resolution import close_incident, reopen_incident, claim_review_reminder, claim_archive, reset_review_reminder, pending_followups
 from storage.queries.metrics import record_check_in, mark_acknowledged, mark_identified, MetricsRow, response_metrics
-from storage.queries.status import PUBLIC_DRAFT_STATES, get_draft, add_draft, earlier_drafts, decide_draft, edit_draft_text, supersede_older_drafts, claim_draft, mark_published, release_draft, drafts_to_publish, drafts_to_post, incidents_with_external_pending, external_pending_drafts, retry_failed_external, claim_external, renew_external, release_external, public_drafts
+from storage.queries.status import PUBLIC_DRAFT_STATES, get_draft, add_draft, earlier_drafts, decide_draft, edit_draft_text, supersede_older_drafts, claim_draft, mark_published, release_draft, external_pending_drafts, retry_failed_external, claim_external, renew_external, release_external, public_drafts
+from storage.queries.work import (
+    Settle,
+    add_work,
+    claim_due_work,
+    due_work_count,
+    fail_work,
+    finish_work,
+    next_due_at,
+    pending_work_count,
+    renew_work,
+    retry_work,
+    work_for_incident,
+)
 
 __all__ = [
+    "Settle",
+    "add_work",
+    "renew_work",
+    "claim_due_work",
+    "due_work_count",
+    "fail_work",
+    "finish_work",
+    "next_due_at",
+    "pending_work_count",
+    "retry_work",
+    "work_for_incident",
     "get_incident",
     "incident_by_request_key",
     "incident_by_channel",
     "open_incidents",
-    "unfinished_declares",
-    "claim_setup",
-    "release_setup",
     "current_roles",
     "assign_role",
     "count_open_by_severity",
@@ -38,6 +59,7 @@ __all__ = [
     "EscalationPlan",
     "open_escalation_plans",
     "answer_prompt",
+    "claim_prompt_round",
     "latest_update",
     "status_updates",
     "close_incident",
@@ -61,9 +83,6 @@ __all__ = [
     "claim_draft",
     "mark_published",
     "release_draft",
-    "drafts_to_publish",
-    "drafts_to_post",
-    "incidents_with_external_pending",
     "external_pending_drafts",
     "retry_failed_external",
     "claim_external",

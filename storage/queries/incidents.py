@@ -5,7 +5,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,7 +13,6 @@ from storage.models import (
     Incident,
     Role,
     RoleAssignment,
-    utcnow,
 )
 
 
@@ -42,44 +41,6 @@ async def open_incidents(*, session: AsyncSession) -> Sequence[Incident]:
     return result.all()
 
 
-async def unfinished_declares(*, session: AsyncSession, now: datetime) -> Sequence[int]:
-    """Incidents whose declare sequence a crash or a Slack failure cut short, due a retry now."""
-    result = await session.exec(
-        select(Incident.id).where(
-            or_(col(Incident.announced).is_(False), col(Incident.declarer_told).is_(False)),
-            or_(col(Incident.setup_retry_at).is_(None), col(Incident.setup_retry_at) <= now),
-            or_(col(Incident.setup_lease_until).is_(None), col(Incident.setup_lease_until) < now),
-        )
-    )
-    return [i for i in result.all() if i is not None]
-
-
-async def claim_setup(*, session: AsyncSession, incident_id: int, owner: str, until: datetime) -> bool:
-    """Take (or renew) the lease on an incident's declare sequence; False if another worker holds it."""
-    now = utcnow()
-    result = await session.exec(  # type: ignore[call-overload]
-        update(Incident)
-        .where(
-            col(Incident.id) == incident_id,
-            or_(
-                col(Incident.setup_lease_owner).is_(None),
-                col(Incident.setup_lease_owner) == owner,
-                col(Incident.setup_lease_until) < now,
-            ),
-        )
-        .values(setup_lease_owner=owner, setup_lease_until=until)
-    )
-    return bool(result.rowcount)
-
-
-async def release_setup(*, session: AsyncSession, incident_id: int, owner: str) -> None:
-    await session.exec(  # type: ignore[call-overload]
-        update(Incident)
-        .where(col(Incident.id) == incident_id, col(Incident.setup_lease_owner) == owner)
-        .values(setup_lease_owner=None, setup_lease_until=None)
-    )
-
-
 async def current_roles(*, session: AsyncSession, incident_id: int) -> dict[Role, str]:
     """Who holds each role now."""
     result = await session.exec(
@@ -91,9 +52,9 @@ async def current_roles(*, session: AsyncSession, incident_id: int) -> dict[Role
 
 
 async def assign_role(
-    *, session: AsyncSession, incident_id: int, role: Role, user_id: str, assigned_by: str
+    *, session: AsyncSession, incident_id: int, role: Role, user_id: str, assigned_by: str, at: datetime
 ) -> str | None:
-    """Hand a role to someone, ending the previous holder's term; returns that holder."""
+    """Hand a role to someone ``at`` a time, ending the previous holder's term; returns that holder."""
     result = await session.exec(
         select(RoleAssignment).where(
             RoleAssignment.incident_id == incident_id,
@@ -102,14 +63,13 @@ async def assign_role(
         )
     )
     previous = result.first()
-    now = utcnow()
     if previous is not None:
         if previous.user_id == user_id:
             return user_id
-        previous.ended_at = now
+        previous.ended_at = at
         session.add(previous)
     session.add(RoleAssignment(incident_id=incident_id, role=role, user_id=user_id,
-                               assigned_by=assigned_by, assigned_at=now))
+                               assigned_by=assigned_by, assigned_at=at))
     await session.flush()
     return previous.user_id if previous else None
 

@@ -16,7 +16,7 @@ from storage.models import (
     Incident,
     UTCDateTime,
 )
-
+from storage.severity import Severity
 
 
 async def record_check_in(*, session: AsyncSession, incident_id: int, at: datetime, cadence: timedelta) -> None:
@@ -107,7 +107,8 @@ def _in_window(since: datetime, until: datetime) -> Any:
     (severity, drill) slice of ``ix_incident_metrics`` by date and read it in
     GROUP BY order, instead of scanning and sorting.
     """
-    return (col(Incident.severity).in_([1, 2, 3, 4]) & col(Incident.drill).in_([False, True])
+    every_severity = [severity.value for severity in Severity]
+    return (col(Incident.severity).in_(every_severity) & col(Incident.drill).in_([False, True])
             & (col(Incident.declared_at) >= since) & (col(Incident.declared_at) < until))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -97,6 +97,32 @@ async def answer_prompt(
         update(ReminderState)
         .where(col(ReminderState.incident_id) == incident_id, col(ReminderState.prompt_ts) == prompt_ts)
         .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+async def claim_prompt_round(
+    *, session: AsyncSession, incident_id: int, prompt_round: int, at: datetime, lapsed_before: datetime
+) -> bool:
+    """Claim the posting of an incident's next reminder prompt; False when another worker holds the claim.
+
+    The claim is the reminder state itself, changed only if it is still at
+    ``prompt_round`` and nobody is posting (or the one posting claimed before
+    ``lapsed_before`` and died), so two replicas running the reminder at once,
+    a leader that has just lost its lock and its successor, never both post.
+    ``prompted_at`` holds when the prompt was claimed, and posted once recorded.
+    """
+    result = await session.exec(
+        update(ReminderState)
+        .where(
+            col(ReminderState.incident_id) == incident_id,
+            col(ReminderState.prompt_rounds) == prompt_round,
+            or_(col(ReminderState.posting).is_(False), col(ReminderState.prompted_at).is_(None),
+                col(ReminderState.prompted_at) <= lapsed_before),
+        )
+        .values(posting=True, prompted_at=at)
         .execution_options(synchronize_session=False)
     )
     assert isinstance(result, CursorResult)

@@ -16,7 +16,6 @@ from storage.models import (
 )
 
 
-
 async def close_incident(
     *, session: AsyncSession, incident_id: int, at: datetime, seconds: int, by: str, summary: str,
     root_cause: str, customers_affected: bool,

@@ -21,8 +21,6 @@ from storage.models import (
     StatusDraft,
 )
 
-
-
 PUBLIC_DRAFT_STATES = (DraftState.APPROVED, DraftState.PUBLISHED)
 
 
@@ -150,39 +148,6 @@ async def release_draft(*, session: AsyncSession, draft_id: int, owner: str) -> 
         .values(lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
-
-
-async def drafts_to_publish(*, session: AsyncSession, now: datetime) -> Sequence[int]:
-    """Approved drafts no live publisher is working on (a crash or a failure left them)."""
-    result = await session.exec(
-        select(StatusDraft.id)
-        .where(
-            StatusDraft.state == DraftState.APPROVED,
-            or_(col(StatusDraft.lease_until).is_(None), col(StatusDraft.lease_until) < now),
-        )
-        .order_by(col(StatusDraft.id))
-    )
-    return [i for i in result.all() if i is not None]
-
-
-async def drafts_to_post(*, session: AsyncSession) -> Sequence[int]:
-    """Pending drafts whose message (or its copy texts) never reached the incident channel."""
-    result = await session.exec(
-        select(StatusDraft.id)
-        .where(
-            StatusDraft.state == DraftState.PENDING,
-            or_(col(StatusDraft.message_ts).is_(None), col(StatusDraft.copy_posted).is_(False)),
-        )
-        .order_by(col(StatusDraft.id))
-    )
-    return [i for i in result.all() if i is not None]
-
-
-async def incidents_with_external_pending(*, session: AsyncSession) -> Sequence[int]:
-    result = await session.exec(
-        select(StatusDraft.incident_id).where(StatusDraft.external_state == ExternalState.PENDING).distinct()
-    )
-    return list(result.all())
 
 
 async def external_pending_drafts(*, session: AsyncSession, incident_id: int) -> Sequence[StatusDraft]:

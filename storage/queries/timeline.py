@@ -14,9 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import (
     ActionItem,
     TimelineEvent,
-    utcnow,
 )
-
 
 
 async def add_timeline(
@@ -26,14 +24,14 @@ async def add_timeline(
     kind: str,
     text: str = "",
     actor: str | None = None,
-    at: datetime | None = None,
+    at: datetime,
     data: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> TimelineEvent | None:
     """Log one timeline entry; returns None when ``dedupe_key`` was already logged."""
     entry = TimelineEvent(
         incident_id=incident_id, kind=kind, text=text, actor=actor,
-        at=at or utcnow(), data=data or {}, dedupe_key=dedupe_key,
+        at=at, data=data or {}, dedupe_key=dedupe_key,
     )
     if dedupe_key is None:
         session.add(entry)

@@ -15,7 +15,9 @@ from bot.config.settings import ConfigError, IncidentConfig, StatuspageConfig
 from bot.slack.ids import Action
 from storage import queries
 from storage.db import Database
-from storage.models import DraftState, ExternalState, ExternalStatusIncident, Role, utcnow
+from storage.models import DraftState, ExternalState, ExternalStatusIncident, FollowUpWork, Role, utcnow
+from bot.consequences.kinds import Work
+from bot.consequences.record import follow_with
 from tests.draft_support import (
     add_draft,
     assign,
@@ -63,7 +65,8 @@ async def drafted(bot: RunningBot, phase: str = "identified", count: int = 1) ->
 async def test_a_crash_while_posting_to_the_status_channel_never_posts_twice(
     slack: FakeSlack, database_url: str
 ) -> None:
-    """The post reached Slack but its answer never reached the bot: the next start finds it, not re-posts."""
+    """The post reached Slack but its answer never reached the bot: it is found, not posted again,
+    whether the stopping bot or the next start finishes the publication."""
     first = await start_bot(slack, database_url)
     try:
         _, pending = await drafted(first)
@@ -76,7 +79,7 @@ async def test_a_crash_while_posting_to_the_status_channel_never_posts_twice(
         await stop_bot(first)
     slack.set_latency(0, "chat.postMessage")
     stopped = await draft_in(database_url, pending.id)
-    assert stopped.state == DraftState.APPROVED and stopped.status_post_ts is None and stopped.lease_owner is None
+    assert stopped.lease_owner is None, "a stopping bot gives its lease back"
 
     second = await start_bot(slack, database_url)
     try:
@@ -84,6 +87,21 @@ async def test_a_crash_while_posting_to_the_status_channel_never_posts_twice(
         assert len(status_posts(second)) == 1 and published.status_post_ts == status_posts(second)[0].ts
     finally:
         await stop_bot(second)
+
+
+async def approve_behind_the_bot(database_url: str, draft_id: int, incident_id: int, *,
+                                 external: ExternalState = ExternalState.NONE) -> None:
+    """Commit an approval and the publication that must follow it, as the bot does, from outside it."""
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            assert await queries.decide_draft(session=session, draft_id=draft_id, state=DraftState.APPROVED,
+                                              actor=BOB, at=utcnow(), external=external)
+            await queries.add_work(session=session, work=FollowUpWork(
+                incident_id=incident_id, kind=Work.PUBLISH_STATUS_DRAFT.value, payload={"draft_id": draft_id},
+                key=f"publish-draft:{draft_id}"))
+    finally:
+        await db.dispose()
 
 
 async def draft_in(database_url: str, draft_id: int) -> Any:
@@ -100,13 +118,11 @@ async def test_an_approval_whose_publisher_died_is_completed_at_start_up(slack: 
     first = await start_bot(slack, database_url)
     try:
         incident, pending = await drafted(first)
-        # What a process that died right after committing the approval leaves behind.
-        async with first.ctx.db.session() as session:
-            assert await queries.decide_draft(session=session, draft_id=pending.id, state=DraftState.APPROVED,
-                                              actor=BOB, at=utcnow())
-        assert (await get(first, "/status.json")).json()["incidents"][0]["phase"] == "identified"
     finally:
         await stop_bot(first)
+    # What a process that died right after committing the approval leaves behind: the decision
+    # and the publication it must lead to, recorded together, and nothing published yet.
+    await approve_behind_the_bot(database_url, pending.id, incident.id)
     assert not slack.channel_by_name("status").messages  # type: ignore[union-attr]
 
     second = await start_bot(slack, database_url)
@@ -122,13 +138,15 @@ async def test_an_approval_whose_publisher_died_is_completed_at_start_up(slack: 
 async def test_two_replicas_publish_one_approval_once(make_bot: Any) -> None:
     one: RunningBot = await make_bot()
     two: RunningBot = await make_bot()
-    _, pending = await drafted(one)
-    async with one.ctx.db.session() as session:
-        await queries.decide_draft(session=session, draft_id=pending.id, state=DraftState.APPROVED,
-                                   actor=BOB, at=utcnow())
+    incident, pending = await drafted(one)
+    await approve_behind_the_bot(one.ctx.settings.database_url, pending.id, incident.id)
+    one.ctx.work_ready.set()
+    two.ctx.work_ready.set()
     await asyncio.gather(publication.publish_draft(one.ctx, pending.id), publication.publish_draft(two.ctx, pending.id),
-                         publication.complete_publications(two.ctx))
+                         return_exceptions=True)
     await wait_state(one, pending.id, DraftState.PUBLISHED)
+    await one.settled()
+    await two.settled()
     assert len(status_posts(one)) == 1
 
 
@@ -241,7 +259,8 @@ async def test_a_lost_statuspage_create_is_adopted_not_repeated(make_bot: Any, s
         "id": "inc000000099", "name": "Checkout errors", "status": "identified",
         "incident_updates": [{"body": pending.text, "status": "identified", "created_at": utcnow().isoformat()}],
     }
-    await publication.complete_publications(bot.ctx)
+    async with bot.ctx.db.session() as session:
+        await follow_with(bot.ctx, session, Work.SEND_TO_STATUSPAGE, incident_id=incident.id)
     await bot.wait_until(lambda: _external(bot, pending.id, ExternalState.DONE))
     assert list(statuspage.incidents) == ["inc000000099"] and statuspage.writes() == []
 

@@ -9,9 +9,7 @@ from pathlib import Path
 
 from bot.status import draft_wording
 
-from bot.status import drafts
 
-from bot.status import publication
 from bot.config.settings import IncidentConfig
 from bot.slack.ids import Action, Callback, DraftField
 from storage.models import DraftState, Incident, Phase, Role, utcnow
@@ -258,22 +256,16 @@ async def test_resolving_leaves_old_drafts_stale_and_drafts_the_resolution(bot: 
     assert (await get(bot, "/status.json")).json()["incidents"][0]["phase"] == "resolved"
 
 
-async def test_a_draft_slack_refused_is_posted_by_the_completion(bot: RunningBot) -> None:
+async def test_a_draft_slack_refused_is_posted_when_the_worker_tries_again(bot: RunningBot) -> None:
     incident = await customer_facing_incident(bot)
+    await bot.settled()
     bot.slack.fail_next("chat.postMessage", "internal_error")
-    proposed = await drafts.propose_draft(bot.ctx, incident.id, phase=Phase.IDENTIFIED, text="Found it.",
-                                          actor=ALICE, source_key="test:1")
-    assert proposed is not None and proposed.message_ts is None
-    again = await drafts.propose_draft(bot.ctx, incident.id, phase=Phase.IDENTIFIED, text="Found it.",
-                                       actor=ALICE, source_key="test:1")
-    assert again is not None and again.id == proposed.id
-    await publication.complete_publications(bot.ctx)
+    await command(bot, "status identified", channel_id=incident.channel_id)
     [posted] = await wait_drafts(bot, incident.id, 1)
-    assert posted.id == proposed.id and has_buttons(message_of(bot, posted))
+    assert has_buttons(message_of(bot, posted))
     drafts_posted = [m for m in bot.slack.messages_in(incident.channel_id)
                      if (m.metadata or {}).get("event_type") == "incident_status_draft"]
     assert len(drafts_posted) == 1
-
 
 async def test_operator_templates_override_the_built_in_wording(make_bot: object, tmp_path: Path) -> None:
     (tmp_path / "status").mkdir()

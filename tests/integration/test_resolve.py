@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,21 +11,34 @@ from sqlmodel import select
 
 from bot.config.settings import IncidentConfig
 from bot.resolution.followups import ARCHIVE, REVIEW
-from bot.slack.ids import ResolveField
 from bot.resolution.postmortem import filename_for
 from bot.runtime.scheduler import scheduled
+from bot.slack.ids import ResolveField
 from storage import queries
 from storage.models import Phase, StatusDraft
-from tests.reminding import button_ids, message, prompt_calls, reminder_job, wait_for_prompts
+from tests.clock import FakeClock
+from tests.reminding import button_ids, message, prompt_calls, reminder_job
 from tests.resolving import open_resolve_modal, resolve, submit_resolve
 from tests.support import ALICE, BOB, RunningBot, stop_bot
 
 pytestmark = pytest.mark.asyncio
 
 
+SECOND = timedelta(seconds=1)
+CADENCE = timedelta(minutes=30)
+"""SEV-2's update cadence in the playbook."""
+REVIEW_WITHIN = timedelta(hours=48)
+"""SEV-2's post-mortem review in the playbook."""
+
+
 @pytest.fixture
 def bot_config(tmp_path: Path) -> IncidentConfig:
     return IncidentConfig(postmortem_dir=tmp_path / "postmortems")
+
+
+@pytest.fixture
+def bot_clock() -> FakeClock:
+    return FakeClock()
 
 
 def texts(bot: RunningBot, channel_id: str) -> list[str]:
@@ -113,6 +126,7 @@ async def test_the_same_submission_twice_resolves_once(bot: RunningBot) -> None:
     for _ in range(2):
         await submit_resolve(bot, opened, summary="Fixed")
     await bot.slack.wait_for("files.completeUploadExternal")
+    await bot.idle()
     assert (await kinds(bot, incident.id)).count("resolved") == 1
     resolutions = [t for t in texts(bot, incident.channel_id) if f"INC-{incident.id} resolved" in t]
     assert len(resolutions) == 1
@@ -169,26 +183,28 @@ async def test_reopen_goes_back_to_investigating(bot: RunningBot) -> None:
 
 
 def with_policy(tmp_path: Path, **config: object) -> IncidentConfig:
-    """Short SEV-2 cadences so the scheduled work happens within a test."""
+    """The playbook's SEV-2 policy with some keys replaced, as a TOML file would."""
     severities = config.pop("severities", {})
     return IncidentConfig.model_validate({"postmortem_dir": str(tmp_path / "postmortems"),
                                           "severities": {"SEV-2": severities}, **config})
 
 
-async def test_resolving_stops_reminders_and_reopening_rearms_them(make_bot, tmp_path: Path) -> None:
-    bot = await make_bot(with_policy(tmp_path, severities={"update_every": "2s"}))
+async def test_resolving_stops_reminders_and_reopening_rearms_them(bot: RunningBot) -> None:
     incident = await bot.declare("Reminders", severity=2)
-    prompt = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
+    await bot.advance(CADENCE)
+    (prompt,) = prompt_calls(bot.slack, incident.channel_id)
     await resolve(bot, incident)
-    assert await reminder_job(bot, incident.id) is None
+    assert reminder_job(bot, incident.id) is None
     await bot.wait_until(lambda: not button_ids(message(bot.slack, incident.channel_id, prompt.response["ts"]).blocks))
-    sent = len(prompt_calls(bot.slack, incident.channel_id))
-    await asyncio.sleep(2.5)
-    assert len(prompt_calls(bot.slack, incident.channel_id)) == sent, "no prompt once resolved"
+    await bot.advance(2 * CADENCE)
+    assert len(prompt_calls(bot.slack, incident.channel_id)) == 1, "no prompt once resolved"
 
     await bot.requests.command("reopen", user_id=ALICE, channel_id=incident.channel_id)
     await bot.wait_until(lambda: reminder_job(bot, incident.id))
-    await wait_for_prompts(bot.slack, incident.channel_id, sent + 1)
+    reopened_at = bot.clock.now()
+    await bot.advance(CADENCE)
+    assert len(prompt_calls(bot.slack, incident.channel_id)) == 2
+    assert (await bot.incident(incident.id)).next_update_due == reopened_at + 2 * CADENCE
 
 
 async def test_a_customer_facing_resolution_proposes_the_resolved_draft(bot: RunningBot) -> None:
@@ -205,50 +221,59 @@ async def test_a_customer_facing_resolution_proposes_the_resolved_draft(bot: Run
 
 
 async def test_review_reminder_goes_to_the_ic_and_the_channel_is_archived(make_bot, tmp_path: Path) -> None:
-    bot = await make_bot(with_policy(tmp_path, archive_after="3s", severities={"postmortem_within": "1s"}))
+    bot = await make_bot(with_policy(tmp_path, archive_after="3d"))
     incident = await bot.declare("Follow-ups", severity=2, commander=BOB)
-    await resolve(bot, incident)
+    resolved = await resolve(bot, incident)
     resolution = next(t for t in texts(bot, incident.channel_id) if f"INC-{incident.id} resolved" in t)
     assert f"<@{BOB}>, please hold it by" in resolution and "will be archived" in resolution
 
-    await bot.wait_until(lambda: any("post-mortem review" in t for t in texts(bot, incident.channel_id)))
+    await bot.advance(REVIEW_WITHIN - SECOND)
+    assert not any("post-mortem review" in t for t in texts(bot, incident.channel_id))
+    await bot.advance(SECOND)
     reminder = next(t for t in texts(bot, incident.channel_id) if "post-mortem review of" in t)
     assert f"<@{BOB}>" in reminder and filename_for(bot.ctx, incident) in reminder
-    await bot.slack.wait_for("conversations.archive", timeout=8)
+    assert (await bot.incident(incident.id)).review_reminded_at == resolved.resolved_at + REVIEW_WITHIN
+
+    await bot.advance(timedelta(days=3) - REVIEW_WITHIN - SECOND)
+    assert not bot.slack.channels[incident.channel_id].is_archived
+    await bot.advance(SECOND)
     assert bot.slack.channels[incident.channel_id].is_archived
     stored = await bot.incident(incident.id)
-    assert stored.review_reminded_at is not None and stored.archived_at is not None
+    assert stored.review_reminded_at is not None and stored.archived_at == resolved.resolved_at + timedelta(days=3)
     assert {"postmortem_reminder", "channel_archived"} <= set(await kinds(bot, incident.id))
     assert texts(bot, incident.channel_id)[-1].count("post-mortem review of") == 0, "said why, then archived"
 
 
-async def test_follow_ups_survive_a_restart_and_run_once(make_bot, tmp_path: Path) -> None:
-    policy = with_policy(tmp_path, severities={"postmortem_within": "2s"})
+async def test_follow_ups_survive_a_restart_and_run_once(make_bot, tmp_path: Path, bot_clock: FakeClock) -> None:
+    policy = with_policy(tmp_path)
     first = await make_bot(policy)
     incident = await first.declare("Restart me", severity=2)
     await resolve(first, incident)
     await stop_bot(first)
-    await asyncio.sleep(2.5)
+    bot_clock.advance(REVIEW_WITHIN + timedelta(hours=1))
 
     second = await make_bot(policy)
-    await second.wait_until(lambda: any("post-mortem review of" in t for t in texts(second, incident.channel_id)))
-    await asyncio.sleep(1.0)
+    assert not any("post-mortem review of" in t for t in texts(second, incident.channel_id))
+    await second.advance()
+    await second.advance(timedelta(hours=1))
     reminders = [t for t in texts(second, incident.channel_id) if "post-mortem review of" in t]
     assert len(reminders) == 1
-    assert (await scheduled(second.ctx, REVIEW)) == {}
+    assert scheduled(second.ctx, REVIEW) == {}
 
 
 async def test_reopening_cancels_the_follow_ups(make_bot, tmp_path: Path) -> None:
-    bot = await make_bot(with_policy(tmp_path, archive_after="2s", severities={"postmortem_within": "2s"}))
+    # Open again, it is prompted as usual: every 12 hours keeps the two days short.
+    bot = await make_bot(with_policy(tmp_path, archive_after="2d", severities={"update_every": "12h"}))
     incident = await bot.declare("Reopened quickly", severity=2)
     await resolve(bot, incident)
+    assert set(_followups(bot)) == {f"{REVIEW}{incident.id}", f"{ARCHIVE}{incident.id}"}
     await bot.requests.command("reopen", user_id=ALICE, channel_id=incident.channel_id)
     await bot.wait_until(lambda: any("reopened" in t for t in texts(bot, incident.channel_id)))
-    await bot.wait_until(lambda: _no_followups(bot))
-    await asyncio.sleep(2.5)
+    await bot.wait_until(lambda: not _followups(bot))
+    await bot.advance(REVIEW_WITHIN + timedelta(days=1))
     assert not any("post-mortem review of" in t for t in texts(bot, incident.channel_id))
     assert not bot.slack.channels[incident.channel_id].is_archived
 
 
-async def _no_followups(bot: RunningBot) -> bool:
-    return not {**await scheduled(bot.ctx, REVIEW), **await scheduled(bot.ctx, ARCHIVE)}
+def _followups(bot: RunningBot) -> dict[str, object]:
+    return {**scheduled(bot.ctx, REVIEW), **scheduled(bot.ctx, ARCHIVE)}

@@ -16,8 +16,9 @@ from bot import cli
 from bot.config.settings import IncidentConfig
 from bot.metrics.stats import compute_report
 from storage import queries
-from storage.models import Incident, Phase, utcnow
+from storage.models import Incident, Phase
 from tests.channel_commands import event_payload
+from tests.clock import FakeClock
 from tests.resolving import resolve
 from tests.support import ALICE, RunningBot
 
@@ -31,6 +32,11 @@ def bot_config(tmp_path: Path) -> IncidentConfig:
     return IncidentConfig(postmortem_dir=tmp_path / "postmortems")
 
 
+@pytest.fixture
+def bot_clock() -> FakeClock:
+    return FakeClock()
+
+
 def _seconds(offset: timedelta | None) -> int | None:
     return None if offset is None else int(offset.total_seconds())
 
@@ -38,8 +44,8 @@ def _seconds(offset: timedelta | None) -> int | None:
 async def store(bot: RunningBot, *, severity: int, ago: timedelta, ack: timedelta | None = None,
                 identified: timedelta | None = None, resolved: timedelta | None = None, drill: bool = False,
                 check_ins: tuple[timedelta, ...] = ()) -> int:
-    """An incident declared `ago` before now, with its milestones at the given offsets from the declaration."""
-    declared = utcnow() - ago
+    """An incident declared `ago` before the bot's now, with its milestones at the given offsets from the declaration."""
+    declared = bot.clock.now() - ago
     incident = Incident(request_key=f"test:{declared.timestamp()}:{severity}:{drill}", title="Stored",
                         severity=severity, declared_by=ALICE, declared_at=declared, drill=drill,
                         tta_seconds=_seconds(ack), tti_seconds=_seconds(identified), ttr_seconds=_seconds(resolved),
@@ -90,10 +96,13 @@ async def test_an_unanswered_incident_past_its_window_misses_the_sla(bot: Runnin
 
 async def test_stats_command_replies_with_the_metrics(bot: RunningBot) -> None:
     incident = await bot.declare("Checkout errors", severity=2)
+    await bot.advance(4 * MIN)
     await bot.requests.command("status identified", user_id=ALICE, channel_id=incident.channel_id)
     await bot.wait_until(lambda: _identified(bot, incident.id))
+    await bot.advance(20 * MIN)
     await resolve(bot, incident)
     await bot.declare("Game day", drill=True)
+    await bot.advance(MIN)
 
     url = bot.slack.new_response_url()
     general = bot.slack.channel_by_name("general").id
@@ -106,8 +115,8 @@ async def test_stats_command_replies_with_the_metrics(bot: RunningBot) -> None:
     assert "1 drill left out" in text
 
     resolved = await bot.incident(incident.id)
-    assert resolved.tta_seconds is not None and resolved.tti_seconds is not None
-    assert resolved.tta_seconds <= resolved.tti_seconds <= resolved.ttr_seconds
+    assert (resolved.tta_seconds, resolved.tti_seconds, resolved.ttr_seconds) == (240, 240, 1440)
+    assert "MTTA 4m" in text and "MTTR 24m" in text
 
 
 async def _identified(bot: RunningBot, incident_id: int) -> bool:

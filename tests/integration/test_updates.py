@@ -10,17 +10,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config.settings import IncidentConfig
 from bot.errors import FormError
 from bot.slack.ids import Action, UpdateField
 from bot.status.updates import parse_eta, read_form
 from storage.models import Phase
+from tests.clock import FakeClock
 from tests.reminding import (
     button_ids,
     field_errors,
     message,
     opened_modal,
     press,
+    prompt_calls,
     refusal,
     reminder_job,
     state,
@@ -28,16 +29,19 @@ from tests.reminding import (
     timeline_of,
     update_values,
     updates_of,
-    wait_for_prompts,
 )
 from tests.support import ALICE, BOB, DAVE, RunningBot
 
 LABELS = ["Phase", "What changed", "Next steps", "ETA", "Customer-facing"]
 
 
+CADENCE = timedelta(minutes=30)
+"""SEV-2's update cadence in the playbook."""
+
+
 @pytest.fixture
-def bot_config() -> IncidentConfig:
-    return IncidentConfig.model_validate({"severities": {"SEV-2": {"update_every": "2s"}}})
+def bot_clock() -> FakeClock:
+    return FakeClock()
 
 
 def labels(view: dict[str, Any]) -> list[str]:
@@ -51,7 +55,9 @@ def initial(view: dict[str, Any], field: UpdateField) -> Any:
 
 async def test_post_update_from_a_prompt_posts_stores_and_rearms(bot: RunningBot) -> None:
     incident = await bot.declare(severity=2, commander=ALICE)
-    prompt = (await wait_for_prompts(bot.slack, incident.channel_id, 1))[0]
+    await bot.advance(CADENCE)
+    (prompt,) = prompt_calls(bot.slack, incident.channel_id)
+    await bot.advance(timedelta(minutes=3))
     before = len(bot.slack.calls_to("views.open"))
     await press(bot, incident, Action.REMINDER_POST_UPDATE, prompt.response["ts"])
     opened = await opened_modal(bot, before)
@@ -72,7 +78,7 @@ async def test_post_update_from_a_prompt_posts_stores_and_rearms(bot: RunningBot
     (update,) = await updates_of(bot, incident.id)
     assert (update.phase, update.what_changed, update.eta, update.posted_by) == (
         Phase.IDENTIFIED, "Rolled back deploy 42", "30m", ALICE)
-    assert update.eta_at is not None and abs(update.eta_at - (update.posted_at + timedelta(minutes=30))) < timedelta(seconds=2)
+    assert update.posted_at == bot.clock.now() and update.eta_at == update.posted_at + timedelta(minutes=30)
     await bot.wait_until(lambda: "answered with an update" in message(bot.slack, incident.channel_id,
                                                                        prompt.response["ts"]).text)
     assert not button_ids(message(bot.slack, incident.channel_id, prompt.response["ts"]).blocks)
@@ -80,11 +86,10 @@ async def test_post_update_from_a_prompt_posts_stores_and_rearms(bot: RunningBot
     await bot.wait_until(lambda: _phase_is(bot, incident.id, Phase.IDENTIFIED))
     stored = await bot.incident(incident.id)
     assert stored.last_update_at == update.posted_at
-    assert stored.next_update_due is not None
-    assert stored.next_update_due >= update.posted_at + timedelta(seconds=2), "a cadence after the update (or later)"
-    job = await reminder_job(bot, incident.id)
-    assert job is not None and job.run_at >= update.posted_at + timedelta(seconds=2)
-    assert (await state(bot, incident.id)).unanswered in (0, 1), "answered; at most the next prompt since"
+    assert stored.next_update_due == update.posted_at + CADENCE, "a cadence after the update"
+    job = reminder_job(bot, incident.id)
+    assert job is not None and job.run_at == stored.next_update_due
+    assert (await state(bot, incident.id)).unanswered == 0, "answered"
     kinds = [e.kind for e in await timeline_of(bot, incident.id)]
     assert "update_posted" in kinds and "phase_changed" in kinds
     await bot.wait_until(lambda: "Identified" in json.dumps(
@@ -100,7 +105,7 @@ async def test_the_summary_button_and_the_command_open_the_form_prefilled_from_t
     assert reply.status_code == 200
     opened = await opened_modal(bot, before)
     assert initial(opened.params["view"], UpdateField.CUSTOMER_FACING) == "yes"
-    eta = (datetime.now(UTC) + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
+    eta = (bot.clock.now() + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
     reply = await submit_update(bot, opened, user=BOB, phase="monitoring", what="Fix deployed",
                                 next_steps="Watch for an hour", eta=eta, customer_facing=True)
     assert field_errors(reply) == {}
@@ -132,7 +137,7 @@ async def test_bad_input_is_shown_under_its_field_and_changes_nothing(bot: Runni
     before = len(bot.slack.calls_to("views.open"))
     await bot.requests.command("update", user_id=ALICE, channel_id=private.channel_id)
     opened = await opened_modal(bot, before)
-    armed = await reminder_job(bot, private.id)
+    armed = reminder_job(bot, private.id)
 
     cases: list[tuple[dict[str, Any], str, str]] = [
         ({"eta": "soonish"}, UpdateField.ETA, "not an ETA"),
@@ -146,7 +151,7 @@ async def test_bad_input_is_shown_under_its_field_and_changes_nothing(bot: Runni
         errors = field_errors(await submit_update(bot, opened, **values))
         assert words in errors.get(field, ""), (values, errors)
     assert await updates_of(bot, private.id) == []
-    assert await reminder_job(bot, private.id) == armed, "the timer stays armed as it was"
+    assert reminder_job(bot, private.id) == armed, "the timer stays armed as it was"
     assert "update_posted" not in [e.kind for e in await timeline_of(bot, private.id)]
 
     assert field_errors(await submit_update(bot, opened, what="Rotated the keys")) == {}

@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config.fields import is_channel_id
 from bot.config.settings import (
     ConfigError,
     EscalationStep,
     IncidentConfig,
-    Settings,
-    is_channel_id,
     load_config,
+    load_database_settings,
     load_settings,
 )
 
@@ -102,7 +102,6 @@ def test_process_environment_is_the_default(monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PORT", "4000")
     assert load_settings().port == 4000
-    assert Settings().port == 4000  # the class itself reads the same variables
 
 
 def test_bad_environment_names_each_variable_without_leaking_secrets() -> None:
@@ -124,6 +123,14 @@ def test_bad_environment_names_each_variable_without_leaking_secrets() -> None:
     assert any(line.startswith("environment: DATABASE_URL: must be an SQLAlchemy URL") for line in lines)
     assert len(lines) == 6
     assert "xoxb-pasted" not in str(caught.value)
+
+
+def test_database_settings_need_no_slack_tokens() -> None:
+    settings = load_database_settings({"DATABASE_URL": "postgresql://bot@db/incidents", "INCIDENT_BOT_CONFIG": ""})
+    assert settings.database_url == "postgresql://bot@db/incidents"
+    assert settings.config_path is None
+    with pytest.raises(ConfigError, match=r"^environment: DATABASE_URL: must be an SQLAlchemy URL"):
+        load_database_settings({"DATABASE_URL": "not a url"})
 
 
 # --- TOML config: defaults -----------------------------------------------------------------

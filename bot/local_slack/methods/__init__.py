@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import chat, conversations, files, items, people, views
+from . import apps, chat, conversations, files, items, people, views
 from .common import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -12,6 +12,7 @@ HANDLERS: dict[str, Handler] = {
     **items.HANDLERS,
     **views.HANDLERS,
     **files.HANDLERS,
+    **apps.HANDLERS,
 }
 
 __all__ = ["HANDLERS", "Handler"]
