@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
 from bot.config.settings import IncidentConfig, Settings
+from bot.integrations.http import OutsideHttp
 from bot.slack.gateway import SlackGateway
 from bot.config.render import Renderer
 from storage.db import Database
@@ -36,6 +37,8 @@ class BotContext:
     scheduler_leader: bool = False
     work_ready: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when follow-up work was committed in this process, to wake the worker at once."""
+    http: OutsideHttp = field(default_factory=OutsideHttp)
+    """The HTTP session shared by the outside services other than Slack (trackers, Confluence)."""
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run work in the background, keeping a reference so the task is not collected."""

@@ -22,15 +22,16 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.action(Action.POST_UPDATE)
     async def summary_post_update(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await updates.open_from_button(ctx, trigger_id=body["trigger_id"], channel_id=body["channel"]["id"],
-                                       user_id=body["user"]["id"], incident_id=None, from_prompt=False)
+        view = await updates.form_from_button(ctx, channel_id=body["channel"]["id"], user_id=body["user"]["id"],
+                                              incident_id=None, from_prompt=False)
+        await ctx.slack.open_view(body["trigger_id"], view)
 
     @app.action(Action.REMINDER_POST_UPDATE)
     async def prompt_post_update(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await updates.open_from_button(ctx, trigger_id=body["trigger_id"], channel_id=body["channel"]["id"],
-                                       user_id=body["user"]["id"], incident_id=_incident_id(action),
-                                       from_prompt=True)
+        view = await updates.form_from_button(ctx, channel_id=body["channel"]["id"], user_id=body["user"]["id"],
+                                              incident_id=_incident_id(action), from_prompt=True)
+        await ctx.slack.open_view(body["trigger_id"], view)
 
     @app.action(Action.REMINDER_NO_CHANGE)
     async def prompt_no_change(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.context import BotContext
 from bot.errors import UsageError
 from bot.incidents import records
-from bot.incidents.declare import open_declare_form
+from bot.incidents.declare import declare_form
 from bot.incidents.phases import change_phase
 from bot.incidents.roles import assign_role
 from bot.incidents.severity import change_severity
@@ -69,16 +69,17 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             case ListIncidents():
                 await reply(await records.list_reply(ctx, user_id))
             case Declare(title=title):
-                notice = await open_declare_form(
-                    ctx, trigger_id=command["trigger_id"], user_id=user_id, title=title,
-                    channel_id=command.get("channel_id"), response_url=command.get("response_url"),
-                )
+                view, notice = declare_form(ctx, user_id=user_id, title=title,
+                                            channel_id=command.get("channel_id"),
+                                            response_url=command.get("response_url"))
+                await ctx.slack.open_view(command["trigger_id"], view)
                 if notice:
                     await reply(notice)
             case Stats(days=days):
-                await reply(await stats.stats_reply(ctx, days))
+                await reply(await stats.stats_reply(ctx, days, user_id))
             case OpenResolve() | SetPhase(phase=Phase.RESOLVED):
-                await resolve.open_resolve_form(ctx, trigger_id=command["trigger_id"], channel_id=command["channel_id"])
+                view = await resolve.resolve_form(ctx, channel_id=command["channel_id"])
+                await ctx.slack.open_view(command["trigger_id"], view)
             case Reopen():
                 await resolve.reopen_incident(ctx, channel_id=command["channel_id"], actor=user_id)
             case Postmortem():
@@ -99,4 +100,5 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
             case CompleteAction(number=number):
                 await complete_action_item(ctx, await in_channel(), number, actor=user_id)
             case OpenUpdate():
-                await updates.open_from_command(ctx, trigger_id=command["trigger_id"], channel_id=command["channel_id"])
+                view = await updates.form_from_command(ctx, channel_id=command["channel_id"])
+                await ctx.slack.open_view(command["trigger_id"], view)

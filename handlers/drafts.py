@@ -25,14 +25,14 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.action(Action.DRAFT_EDIT)
     async def edit_pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await drafts.open_edit_form(ctx, _draft_id(action), user_id=body["user"]["id"],
-                                    trigger_id=body["trigger_id"])
+        view = await drafts.edit_form(ctx, _draft_id(action), user_id=body["user"]["id"])
+        await ctx.slack.open_view(body["trigger_id"], view)
 
     @app.action(Action.DRAFT_REJECT)
     async def reject_pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await drafts.open_reject_form(ctx, _draft_id(action), user_id=body["user"]["id"],
-                                      trigger_id=body["trigger_id"])
+        view = await drafts.reject_form(ctx, _draft_id(action), user_id=body["user"]["id"])
+        await ctx.slack.open_view(body["trigger_id"], view)
 
     @app.action(Action.DRAFT_RETRY_EXTERNAL)
     async def retry_pressed(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:

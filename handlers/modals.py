@@ -21,7 +21,7 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
         try:
             request = forms.declare_request(
                 view["state"]["values"], user_id=body["user"]["id"], view_id=view["id"],
-                metadata=read_metadata(view.get("private_metadata", "")),
+                metadata=read_metadata(view.get("private_metadata", "")), now=ctx.clock.now(), tz=ctx.config.tz,
             )
         except FormError as exc:
             await ack(response_action="errors", errors=exc.errors)

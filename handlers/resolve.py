@@ -17,7 +17,8 @@ def register(app: AsyncApp, ctx: BotContext) -> None:
     @app.action(Action.RESOLVE)
     async def resolve_pressed(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await resolve.open_resolve_form(ctx, trigger_id=body["trigger_id"], channel_id=body["channel"]["id"])
+        view = await resolve.resolve_form(ctx, channel_id=body["channel"]["id"])
+        await ctx.slack.open_view(body["trigger_id"], view)
 
     @app.view(Callback.RESOLVE)
     async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

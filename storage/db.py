@@ -91,7 +91,10 @@ def _begin_sqlite(connection: Connection) -> None:
     a write in a read-only session fail loudly instead of racing.
     """
     read_only = bool(connection.get_execution_options().get(READ_ONLY))
-    connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+    remembered = connection.connection.info  # lives as long as the driver's connection
+    if remembered.get(READ_ONLY) != read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+        remembered[READ_ONLY] = read_only
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
@@ -157,12 +160,10 @@ class Database:
 
 
 def create_sync_engine(url: str) -> Engine:
-    """A blocking engine on the same database, for APScheduler's job store.
+    """A blocking engine on the same database, for tools and tests that write beside a running bot.
 
     SQLite gets the same WAL and busy-timeout tuning as the async engine, so
-    the job store and the bot's sessions can write the one file concurrently.
-    The job store's transactions are single statements or start with their
-    write, so the driver's own transaction handling serves it well.
+    such a writer and the bot's sessions can write the one file concurrently.
     """
     target = sync_url(url)
     if target.get_backend_name() != "sqlite":

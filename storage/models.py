@@ -81,7 +81,8 @@ class Incident(SQLModel, table=True):
         # are grouped by, so stats over a window are range seeks that never
         # touch the wide incident rows nor sort (see bench/stats.py).
         Index("ix_incident_metrics", "severity", "drill", "declared_at", "tta_seconds", "tti_seconds",
-              "ttr_seconds", "check_ins", "late_check_ins", "late_seconds_total", "late_seconds_max"),
+              "ttr_seconds", "check_ins", "late_check_ins", "late_seconds_total", "late_seconds_max",
+              "ttd_seconds"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -97,6 +98,10 @@ class Incident(SQLModel, table=True):
     drill: bool = False
     declared_by: str = Field(max_length=32)
     declared_at: datetime = _ts(default_factory=utcnow)
+    detected_at: datetime | None = _ts(default=None)  # when monitoring saw it first (declared from an alert)
+    # When customers were first affected, if the declarer said; time to detect runs from it to
+    # ``detected_at`` (the declaration itself unless an alert declared the incident).
+    impact_started_at: datetime | None = _ts(default=None)
     resolved_at: datetime | None = _ts(default=None)
     last_update_at: datetime | None = _ts(default=None)
     next_update_due: datetime | None = _ts(default=None)
@@ -123,6 +128,7 @@ class Incident(SQLModel, table=True):
     # doing date arithmetic per row. "Check-ins" are posted updates, *No
     # change* answers and the resolution: each one's lateness against the
     # cadence is added up here when it happens.
+    ttd_seconds: int | None = None  # impact start to detection; None when the impact start is unknown
     tta_seconds: int | None = None
     tti_seconds: int | None = None
     ttr_seconds: int | None = None
@@ -138,6 +144,12 @@ class Incident(SQLModel, table=True):
     # Follow-ups after resolution, each done at most once (see bot/followups.py).
     review_reminded_at: datetime | None = _ts(default=None)
     archived_at: datetime | None = _ts(default=None)
+    # The incident's own ticket (``incident_ticket = true``) and its post-mortem page in Confluence.
+    ticket_id: str | None = Field(default=None, max_length=64)
+    ticket_key: str | None = Field(default=None, max_length=64)
+    ticket_url: str | None = Field(default=None, max_length=500)
+    postmortem_page_id: str | None = Field(default=None, max_length=64)
+    postmortem_page_url: str | None = Field(default=None, max_length=500)
 
     @property
     def is_open(self) -> bool:
@@ -254,6 +266,10 @@ class ActionItem(SQLModel, table=True):
     created_at: datetime = _ts(default_factory=utcnow)
     done_at: datetime | None = _ts(default=None)
     done_by: str | None = Field(default=None, max_length=32)
+    # Its ticket in the tracker: the tracker's own id, the key people say (OPS-12) and its page.
+    ticket_id: str | None = Field(default=None, max_length=64, index=True)
+    ticket_key: str | None = Field(default=None, max_length=64)
+    ticket_url: str | None = Field(default=None, max_length=500)
 
     @property
     def is_done(self) -> bool:
@@ -391,3 +407,8 @@ class ReminderState(SQLModel, table=True):
     fired_steps: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     prompt_rounds: int = 0
     posting: bool = False
+
+
+# Alerts and pages live in their own module (this one would outgrow a reader);
+# imported here so that this module's metadata still holds every table.
+from storage.alert_models import Alert, AlertHandling, AlertStatus, OncallPage  # noqa: E402, F401

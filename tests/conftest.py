@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,22 +12,36 @@ import pytest
 from bot.clock import Clock
 from bot.config.settings import IncidentConfig
 from bot.local_slack.server import FakeSlack
+from storage.db import migrate
 from tests.support import (
     BOT_TOKEN,
     RunningBot,
     drop_postgres_schema,
     fresh_postgres_schema,
     populate_workspace,
+    postgres_base_url,
     start_bot,
     stop_bot,
-    postgres_base_url,
 )
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the latest schema, migrated once and copied for each test that needs one."""
+    path = tmp_path_factory.mktemp("template") / "bot.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every database test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> Iterator[str]:
+    """Every database test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
+
+    A SQLite test gets its own copy of a migrated database (start-up finds it current
+    instead of migrating anew); a PostgreSQL test gets a new, empty schema.
+    """
     if request.param == "sqlite":
+        shutil.copyfile(migrated_sqlite, tmp_path / "bot.db")
         yield f"sqlite:///{tmp_path / 'bot.db'}"
         return
     base = postgres_base_url()

@@ -28,6 +28,11 @@ from bot.slack.mrkdwn import neutralise
 from storage.severity import Severity
 
 
+DRILL_LABEL = "[DRILL]"
+LABELLED_APART = frozenset({"summary", "labels"})
+"""Slack templates that are parts of the pinned summary, whose header carries the drill label."""
+
+
 def mention(user_id: str | None) -> Markup:
     """A user (U…/W…) or user-group (S…) mention in Slack's syntax."""
     if not user_id:
@@ -39,6 +44,14 @@ def mention(user_id: str | None) -> Markup:
 
 def channel_link(channel_id: str | None) -> Markup:
     return Markup(f"<#{neutralise(channel_id)}>") if channel_id else Markup("(no channel yet)")
+
+
+def web_link(url: str | None, text: str) -> Markup:
+    """A link to an outside page (http or https only); just the text when the address is unusable."""
+    if not url or not url.startswith(("https://", "http://")) or "|" in url or any(c.isspace() for c in url):
+        return Markup(neutralise(text))
+    address = url.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Markup(f"<{address}|{neutralise(text)}>")
 
 
 def slack_date(moment: datetime, fallback_tz: ZoneInfo) -> Markup:
@@ -73,6 +86,7 @@ class Renderer:
             env.globals["timezone_name"] = str(timezone)
         self._slack.filters["mention"] = mention
         self._slack.filters["channel"] = channel_link
+        self._slack.filters["link"] = web_link
         self._slack.filters["date"] = lambda dt: slack_date(dt, timezone)
         self._markdown.filters["cell"] = markdown_cell  # post-mortem tables
 
@@ -83,7 +97,9 @@ class Renderer:
         return moment.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M %Z")
 
     def slack(self, name: str, **context: Any) -> str:
-        return self._slack.get_template(f"slack/{name}.j2").render(**context).strip()
+        """A Slack text; about a drill, it starts with the drill label, whatever it is and wherever it goes."""
+        text = self._slack.get_template(f"slack/{name}.j2").render(**context).strip()
+        return text if name in LABELLED_APART else drill_labelled(text, context.get("incident"))
 
     def markdown(self, name: str, **context: Any) -> str:
         return self._markdown.get_template(f"markdown/{name}.j2").render(**context)
@@ -94,6 +110,13 @@ class Renderer:
     def status(self, name: str, **context: Any) -> str:
         """Public status texts and texts to copy (plain text; escaped wherever they are shown)."""
         return self._markdown.get_template(f"status/{name}.j2").render(**context).strip()
+
+
+def drill_labelled(text: str, incident: Any) -> str:
+    """``text`` with :data:`DRILL_LABEL` in front when it is about a drill, so practice is never taken for real."""
+    if getattr(incident, "drill", False) is not True or text.startswith(DRILL_LABEL):
+        return text
+    return f"{DRILL_LABEL} {text}"
 
 
 def markdown_cell(value: Any) -> str:

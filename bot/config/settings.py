@@ -29,6 +29,12 @@ from bot.config.fields import (
     TimeZoneName,
 )
 from bot.config.problems import describe, show
+from bot.incidents.drills import DrillsConfig
+from bot.integrations.alerts.config import AlertsConfig, AlertsSecrets
+from bot.integrations.call_link import BridgeUrl
+from bot.integrations.confluence.config import ConfluenceConfig, ConfluenceSecrets
+from bot.integrations.pagerduty.config import PagerDutyConfig, PagerDutySecrets
+from bot.integrations.tickets.config import TicketsConfig, TrackerSecrets
 from storage.severity import Severity
 
 # Playbook defaults, written the way an operator writes them so that they pass through the
@@ -107,6 +113,12 @@ class IncidentConfig(_ConfigModel):
     templates_dir: ExistingDirectoryOrNone = None
     severities: dict[str, SeverityPolicy] = Field(default_factory=dict, validate_default=True)
     statuspage: StatuspageConfig | None = None
+    drills: DrillsConfig = Field(default_factory=DrillsConfig)
+    tickets: TicketsConfig | None = None
+    confluence: ConfluenceConfig | None = None
+    bridge_url: BridgeUrl | None = None
+    pagerduty: PagerDutyConfig | None = None
+    alerts: AlertsConfig | None = None
 
     @field_validator("severities", mode="before")
     @classmethod
@@ -190,7 +202,7 @@ class DatabaseSettings(BaseModel):
         return value
 
 
-class Settings(DatabaseSettings):
+class Settings(DatabaseSettings, TrackerSecrets, ConfluenceSecrets, PagerDutySecrets, AlertsSecrets):
     """Everything the running bot reads from the environment: the above, Slack's secrets and endpoints."""
 
     slack_bot_token: SecretStr = Field(validation_alias="SLACK_BOT_TOKEN")

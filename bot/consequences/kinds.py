@@ -43,6 +43,20 @@ class Work(StrEnum):
     PLAN_FOLLOWUPS = "resolution.plan_followups"
     CANCEL_FOLLOWUPS = "resolution.cancel_followups"
     PUBLISH_POSTMORTEM = "resolution.postmortem"
+    # trackers, Confluence and the call link
+    OPEN_TICKET = "tickets.open"
+    CLOSE_TICKET = "tickets.close"
+    OPEN_INCIDENT_TICKET = "tickets.open_incident"
+    UPDATE_INCIDENT_TICKET = "tickets.update_incident"
+    PUBLISH_POSTMORTEM_PAGE = "confluence.publish_postmortem"
+    BOOKMARK_CALL_LINK = "declare.bookmark_call_link"
+    # paging the on-call, and alerts from monitoring
+    PAGE_ONCALL = "pagerduty.trigger"
+    RESOLVE_PAGE = "pagerduty.resolve"
+    DECLARE_FROM_ALERT = "alerts.declare"
+    ANNOUNCE_ALERT = "alerts.announce"
+    REFRESH_ALERT = "alerts.refresh_message"
+    NOTE_ALERT = "alerts.note_declared"
 
 
 DESCRIPTIONS: dict[Work, str] = {
@@ -72,6 +86,18 @@ DESCRIPTIONS: dict[Work, str] = {
     Work.PLAN_FOLLOWUPS: "Planning the post-mortem review and archiving",
     Work.CANCEL_FOLLOWUPS: "Cancelling the post-mortem review and archiving",
     Work.PUBLISH_POSTMORTEM: "Publishing the post-mortem",
+    Work.OPEN_TICKET: "Opening the action item's ticket",
+    Work.CLOSE_TICKET: "Closing the action item's ticket",
+    Work.OPEN_INCIDENT_TICKET: "Opening the incident's ticket",
+    Work.UPDATE_INCIDENT_TICKET: "Updating the incident's ticket",
+    Work.PUBLISH_POSTMORTEM_PAGE: "Publishing the post-mortem to Confluence",
+    Work.BOOKMARK_CALL_LINK: "Bookmarking the call link",
+    Work.PAGE_ONCALL: "Paging the on-call through PagerDuty",
+    Work.RESOLVE_PAGE: "Resolving the page in PagerDuty",
+    Work.DECLARE_FROM_ALERT: "Declaring an incident from the alert",
+    Work.ANNOUNCE_ALERT: "Posting the alert in the announcements channel",
+    Work.REFRESH_ALERT: "Updating the alert's message",
+    Work.NOTE_ALERT: "Noting the alert the incident was declared from",
 }
 
 

@@ -16,6 +16,11 @@ from bot.context import BotContext
 from bot.incidents import declare_steps, roles
 from bot.incidents.records import load_incident
 from bot.incidents.summary import refresh_summary
+from bot.integrations import bridge
+from bot.integrations.alerts import performers as alerts
+from bot.integrations.confluence import publish as confluence
+from bot.integrations.pagerduty import paging
+from bot.integrations.tickets import work as tickets
 from bot.metrics import milestones
 from bot.reminders import cadence
 from bot.resolution import followups, postmortem
@@ -131,4 +136,16 @@ PERFORMERS: dict[str, Performer] = {
     Work.PLAN_FOLLOWUPS: _plan_followups,
     Work.CANCEL_FOLLOWUPS: _cancel_followups,
     Work.PUBLISH_POSTMORTEM: _publish_postmortem,
+    Work.PAGE_ONCALL: paging.page_oncall,
+    Work.RESOLVE_PAGE: paging.resolve_page,
+    Work.DECLARE_FROM_ALERT: alerts.declare_from_alert,
+    Work.ANNOUNCE_ALERT: alerts.announce_alert,
+    Work.REFRESH_ALERT: alerts.refresh_alert_message,
+    Work.NOTE_ALERT: alerts.note_declared,
+    Work.OPEN_TICKET: tickets.open_ticket,
+    Work.CLOSE_TICKET: tickets.close_ticket,
+    Work.OPEN_INCIDENT_TICKET: tickets.open_incident_ticket,
+    Work.UPDATE_INCIDENT_TICKET: tickets.update_incident_ticket,
+    Work.PUBLISH_POSTMORTEM_PAGE: confluence.publish_postmortem_page,
+    Work.BOOKMARK_CALL_LINK: bridge.bookmark_call_link,
 }

@@ -25,7 +25,7 @@ from storage.models import FollowUpWork
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=15)
+LEASE = timedelta(seconds=10)
 POLL_SECONDS = 1.0
 BATCH = 32
 RUNNING_AT_ONCE = 32

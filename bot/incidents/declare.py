@@ -11,6 +11,9 @@ from __future__ import annotations
 from bot.consequences.kinds import Work
 from bot.consequences.record import follow_with
 from bot.context import BotContext
+from bot.incidents.paging import page_oncall
+from bot.metrics import milestones
+from bot.slack.blocks import View
 from bot.slack import blocks, messages
 from bot.slack.forms import DeclareRequest
 from storage import queries
@@ -23,14 +26,19 @@ async def declare_incident(ctx: BotContext, request: DeclareRequest) -> tuple[In
     Returns the incident and whether it is new; a repeated submission of the
     same modal (double click, Slack retry) returns the first one.
     """
-    commander = request.commander or request.declared_by
+    commander = request.commander or (None if request.automatic else request.declared_by)
     async with ctx.db.session() as session:
         existing = await queries.incident_by_request_key(session=session, request_key=request.request_key)
         if existing is not None:
             return existing, False
+        declared_at = ctx.clock.now()
+        detected_at = request.detected_at or declared_at
         incident = Incident(
             request_key=request.request_key,
-            declared_at=ctx.clock.now(),
+            declared_at=declared_at,
+            detected_at=detected_at,
+            impact_started_at=request.impact_started_at,
+            ttd_seconds=milestones.detection_seconds(request.impact_started_at, detected_at),
             title=request.title,
             severity=request.severity,
             description=request.description,
@@ -48,8 +56,9 @@ async def declare_incident(ctx: BotContext, request: DeclareRequest) -> tuple[In
         session.add(incident)
         await session.flush()
         assert incident.id is not None
-        await queries.assign_role(session=session, incident_id=incident.id, role=Role.IC,
-                                  user_id=commander, assigned_by=request.declared_by, at=incident.declared_at)
+        if commander is not None:
+            await queries.assign_role(session=session, incident_id=incident.id, role=Role.IC,
+                                      user_id=commander, assigned_by=request.declared_by, at=incident.declared_at)
         await queries.add_timeline(
             session=session, incident_id=incident.id, kind="declared", actor=request.declared_by,
             at=incident.declared_at,
@@ -58,18 +67,24 @@ async def declare_incident(ctx: BotContext, request: DeclareRequest) -> tuple[In
         )
         await follow_with(ctx, session, Work.CREATE_CHANNEL, incident_id=incident.id,
                           key=f"declare:{incident.id}:channel", requested_by=request.declared_by)
+        if request.alert_id is not None:
+            await queries.link_alert(session=session, alert_id=request.alert_id, incident_id=incident.id)
+            await follow_with(ctx, session, Work.NOTE_ALERT, incident_id=incident.id,
+                              payload={"alert_id": request.alert_id}, key=f"alert:{request.alert_id}:declared")
+        await page_oncall(ctx, session, incident, cause=f"declared as {request.severity.label}",
+                          actor=request.declared_by, key=f"declare:{incident.id}:page")
     return incident, True
 
 
-async def open_declare_form(
-    ctx: BotContext, *, trigger_id: str, user_id: str, title: str, channel_id: str | None,
-    response_url: str | None,
-) -> str | None:
-    """Open the declare modal; returns a notice for the user when the title had to be cut.
+def declare_form(
+    ctx: BotContext, *, user_id: str, title: str, channel_id: str | None, response_url: str | None,
+) -> tuple[View, str | None]:
+    """The declare modal, and a notice for the user when the title had to be cut.
 
     The command's response_url travels in the modal's metadata so the outcome
     of the declare reaches the declarer even outside any channel the bot is in.
     """
     metadata = {"channel_id": channel_id, "response_url": response_url}
-    await ctx.slack.open_view(trigger_id, blocks.declare_modal(title=title, declarer=user_id, metadata=metadata))
-    return messages.declare_prefill_cut(ctx, len(title)) if len(title) > blocks.TITLE_MAX else None
+    notice = messages.declare_prefill_cut(ctx, len(title)) if len(title) > blocks.TITLE_MAX else None
+    view = blocks.declare_modal(title=title, declarer=user_id, metadata=metadata, timezone=ctx.config.timezone)
+    return view, notice

@@ -12,14 +12,16 @@ metadata) before being posted again.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.consequences.kinds import Work
 from bot.consequences.record import follow_with
+from bot.config.settings import IncidentConfig
 from bot.context import BotContext
 from bot.incidents.records import load_incident
 from bot.incidents.slug import channel_name
+from bot.integrations.tickets.config import keeps_incident_ticket
 from bot.reminders import cadence
 from bot.slack import messages
 from bot.errors import SlackCallFailed
@@ -31,9 +33,21 @@ from storage.models import FollowUpWork, Incident
 log = logging.getLogger(__name__)
 
 MAX_NAME_ATTEMPTS = 99
+CLOCK_SKEW = timedelta(minutes=1)
+"""How far Slack's clock (a channel's ``created``) may lag ours (the declaration) for a channel we made."""
 AFTER_CHANNEL = (Work.INVITE_PEOPLE, Work.POST_SUMMARY, Work.SET_TOPIC, Work.ANNOUNCE_DECLARE,
                  Work.TELL_DECLARER, Work.ARM_FIRST_REMINDER)
 """What needs the channel, started together once it exists."""
+
+
+def steps_after_channel(config: IncidentConfig, incident: Incident) -> tuple[Work, ...]:
+    """What needs the channel, with the call link and the incident's ticket where they are configured."""
+    steps = AFTER_CHANNEL
+    if config.bridge_url is not None:
+        steps += (Work.BOOKMARK_CALL_LINK,)
+    if keeps_incident_ticket(config.tickets, incident):
+        steps += (Work.OPEN_INCIDENT_TICKET,)
+    return steps
 
 
 async def create_channel(ctx: BotContext, work: FollowUpWork) -> None:
@@ -42,7 +56,7 @@ async def create_channel(ctx: BotContext, work: FollowUpWork) -> None:
     if incident.channel_id is None:
         await _create_channel(ctx, incident)
     async with ctx.db.session() as session:
-        for kind in AFTER_CHANNEL:
+        for kind in steps_after_channel(ctx.config, incident):
             await follow_with(ctx, session, kind, incident_id=incident.id, key=f"declare:{incident.id}:{kind.value}",
                               requested_by=work.requested_by)
 
@@ -137,12 +151,21 @@ def _attempt_of(name: str) -> int:
 
 
 async def _adopt_orphan(ctx: BotContext, incident: Incident, name: str) -> bool:
-    """Take over a channel of that name that this bot created and no incident owns."""
+    """Take over the channel of that name if this declare itself created it; else it is someone else's.
+
+    Only a channel the bot created after this incident was declared, and that
+    no incident owns, can be one whose creation answer was lost. A channel of
+    the same name the bot made earlier (for an incident in an older database,
+    say) is never reused: the declare moves on to the next suffix.
+    """
     found = await ctx.slack.find_channel(name)
     if found is None or found.get("is_archived"):
         return False
     identity = await ctx.slack.identity()
     if found.get("creator") != identity.get("user_id"):
+        return False
+    created = found.get("created")
+    if not isinstance(created, int | float) or created < (incident.declared_at - CLOCK_SKEW).timestamp():
         return False
     async with ctx.db.session() as session:
         owner = await queries.incident_by_channel(session=session, channel_id=str(found["id"]))

@@ -37,5 +37,5 @@ async def publish_home(ctx: BotContext, viewer: str) -> None:
         roles=mine,
         role_labels=ROLE_LABELS,
     )
-    text += "\n\n" + await home_metrics(ctx)  # response metrics
+    text += "\n\n" + await home_metrics(ctx, viewer)  # response metrics
     await ctx.slack.publish_home(viewer, blocks.home(text))

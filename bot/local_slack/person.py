@@ -129,23 +129,20 @@ def answer_submission(ws: Workspace, user_id: str, view_id: str, ack: dict[str, 
 
     An empty answer closes the submitted view (the one below it shows again), `clear`
     closes them all, `update` replaces the submitted view and `push` stacks a new one,
-    each checked as views.update and views.push check views. A view Slack would refuse
-    leaves the modal open with the refusal shown.
+    each checked as views.update and views.push check views: a view Slack would refuse
+    raises its SlackError, and the modal stays as it was.
     """
     action = ack.get("response_action")
     if action == "errors":
         errors = ack.get("errors")
         return {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
-    try:
-        if action == "update":
-            views.update(ws, Params({"view_id": view_id, "view": ack.get("view")}))
-        elif action == "push":
-            trigger = ws.new_trigger(user_id=user_id)
-            views.push(ws, Params({"trigger_id": trigger.id, "view": ack.get("view")}))
-        elif action == "clear":
-            ws.modal_stacks.pop(user_id, None)
-        else:
-            close_modal(ws, user_id, view_id)
-    except SlackError as refused:
-        return {"": f"Slack refused the app's answer: {refused.error}"}
+    if action == "update":
+        views.update(ws, Params({"view_id": view_id, "view": ack.get("view")}))
+    elif action == "push":
+        trigger = ws.new_trigger(user_id=user_id)
+        views.push(ws, Params({"trigger_id": trigger.id, "view": ack.get("view")}))
+    elif action == "clear":
+        ws.modal_stacks.pop(user_id, None)
+    else:
+        close_modal(ws, user_id, view_id)
     return {}

@@ -1,6 +1,8 @@
 """Recording what the response metrics measure, as it happens.
 
-Time to acknowledge runs from the declaration to the first response (a posted
+Time to detect runs from when customers were first affected (if the declarer
+said) to the detection (the declaration, or the alert that declared it). Time
+to acknowledge runs from the declaration to the first response (a posted
 update, a reminder-prompt button, a phase change or the resolution); time to
 identify to the first phase at or past *identified*; cadence compliance
 counts each check-in against the severity's ``update_every``. Keeping these
@@ -21,6 +23,16 @@ _IDENTIFIED_OR_LATER = frozenset({Phase.IDENTIFIED, Phase.MONITORING, Phase.RESO
 def since_declared(incident: Incident, at: datetime) -> int:
     """Whole seconds from the declaration to ``at`` (never negative, whatever the clocks did)."""
     return max(0, int((at - incident.declared_at).total_seconds()))
+
+
+def detection_seconds(impact_started_at: datetime | None, detected_at: datetime) -> int | None:
+    """Time to detect in whole seconds: from impact start to detection; None when the start is unknown.
+
+    Never negative: an impact start given after an alert fired means the alert was early, not late.
+    """
+    if impact_started_at is None:
+        return None
+    return max(0, int((detected_at - impact_started_at).total_seconds()))
 
 
 async def record_response(ctx: BotContext, incident_id: int, *, at: datetime, check_in: bool) -> None:

@@ -1,4 +1,4 @@
-"""``incident-bot report``: the response metrics of a period, as Markdown or CSV on standard output.
+"""``incident-bot report``: the incidents of a period and their metrics, as Markdown or CSV on standard output.
 
 It reads the database and the policy file only, so it runs anywhere the
 database is reachable, without Slack credentials.
@@ -7,7 +7,7 @@ database is reachable, without Slack credentials.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -15,7 +15,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from bot.config.durations import parse_duration
 from bot.config.render import Renderer
 from bot.config.settings import IncidentConfig, load_config, load_database_settings
+from bot.metrics.export import IncidentRow, incident_rows, to_csv
 from bot.metrics.stats import Report, report_from
+from storage import queries
 from storage.db import Database, async_url
 
 FORMATS = ("md", "csv")
@@ -43,9 +45,11 @@ def parse_since(text: str, *, now: datetime, config: IncidentConfig) -> datetime
         raise ReportError(f"--since: {exc}, or a date as YYYY-MM-DD") from None
 
 
-def render(report: Report, renderer: Renderer, fmt: str) -> str:
-    """The report in one of :data:`FORMATS`."""
-    return renderer.markdown("report.md" if fmt == "md" else "report.csv", report=report)
+def render(report: Report, incidents: Sequence[IncidentRow], renderer: Renderer, fmt: str) -> str:
+    """The report in one of :data:`FORMATS`: Markdown metrics tables and incident list, or one CSV row per incident."""
+    if fmt == "csv":
+        return to_csv(incidents)
+    return renderer.markdown("report.md", report=report, incidents=incidents)
 
 
 async def make_report(*, database_url: str, config: IncidentConfig, since: str, fmt: str, now: datetime) -> str:
@@ -54,6 +58,9 @@ async def make_report(*, database_url: str, config: IncidentConfig, since: str, 
     db = Database(database_url)
     try:
         report = await report_from(db, config, since=start, until=now)
+        async with db.session() as session:
+            incidents = incident_rows(config, await queries.incidents_declared(session=session, since=start,
+                                                                               until=now), until=now)
     except (OperationalError, ProgrammingError) as exc:
         raise ReportError(
             f"the database at DATABASE_URL cannot be read ({exc.orig}); run `incident-bot migrate` "
@@ -61,7 +68,7 @@ async def make_report(*, database_url: str, config: IncidentConfig, since: str, 
         ) from None
     finally:
         await db.dispose()
-    return render(report, Renderer(timezone=config.tz, override_dir=config.templates_dir), fmt)
+    return render(report, incidents, Renderer(timezone=config.tz, override_dir=config.templates_dir), fmt)
 
 
 def report_inputs(environ: Mapping[str, str]) -> tuple[str, IncidentConfig]:

@@ -1,9 +1,10 @@
-"""Response metrics: per incident (TTA, TTI, TTR) and across incidents (MTTA, MTTI, MTTR, SLA, cadence).
+"""Response metrics: per incident (TTD, TTA, TTI, TTR) and across incidents (MTTD, MTTA, MTTI, MTTR, SLA, cadence).
 
 The database does the aggregation (:func:`storage.queries.response_metrics`);
 this module turns sums into means and ratios and decides nothing else, so
 `/incident stats`, App Home, the report and `/metrics` all show the same numbers.
-Drills are never part of a metric: they are counted apart.
+Drills are never part of a metric: they are counted apart. What people see
+in Slack counts a private incident only for its members.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.config.settings import IncidentConfig
 from bot.context import BotContext
+from bot.incidents.access import may_see
 from storage import queries
 from storage.db import Database
 from storage.models import Incident
@@ -61,6 +65,7 @@ class Metrics:
     declared: int
     open: int
     resolved: int
+    mttd: timedelta | None
     mtta: timedelta | None
     mtti: timedelta | None
     mttr: timedelta | None
@@ -103,6 +108,7 @@ class Report:
 class IncidentMetrics:
     """One incident's response times against its severity's targets."""
 
+    ttd: timedelta | None
     tta: timedelta | None
     tti: timedelta | None
     ttr: timedelta | None
@@ -141,6 +147,7 @@ def _combine(rows: Iterable[queries.MetricsRow]) -> Metrics:
         declared=whole("declared"),
         open=whole("open"),
         resolved=whole("resolved"),
+        mttd=_mean(totals["ttd_seconds"], whole("detected")),
         mtta=_mean(totals["tta_seconds"], whole("acknowledged")),
         mtti=_mean(totals["tti_seconds"], whole("identified")),
         mttr=_mean(totals["ttr_seconds"], whole("resolved")),
@@ -151,13 +158,18 @@ def _combine(rows: Iterable[queries.MetricsRow]) -> Metrics:
     )
 
 
-async def compute_report(ctx: BotContext, *, days: int) -> Report:
-    """Metrics of the incidents declared in the last ``days`` days."""
-    return await report_from(ctx.db, ctx.config, days=days, until=ctx.clock.now())
+async def compute_report(ctx: BotContext, *, days: int, viewer: str | None = None) -> Report:
+    """Metrics of the incidents declared in the last ``days`` days.
+
+    With a ``viewer``, a private incident counts only if they are one of its
+    members, as it is listed only to them; without one (operators' ``/metrics``),
+    every incident counts.
+    """
+    return await report_from(ctx.db, ctx.config, days=days, until=ctx.clock.now(), viewer=viewer)
 
 
 async def report_from(db: Database, config: IncidentConfig, *, until: datetime, days: int | None = None,
-                      since: datetime | None = None) -> Report:
+                      since: datetime | None = None, viewer: str | None = None) -> Report:
     """Metrics of the incidents declared from ``since`` (or ``days`` before ``until``) to ``until``, usually now.
 
     Needs only the database and the policy, so the ``report`` command runs without Slack.
@@ -165,10 +177,11 @@ async def report_from(db: Database, config: IncidentConfig, *, until: datetime, 
     start = since if since is not None else until - timedelta(days=days or 30)
     policies = {severity: config.policy(severity) for severity in Severity}
     async with db.session() as session:
+        hidden = await _hidden_from(session, viewer, since=start, until=until) if viewer is not None else set()
         rows = await queries.response_metrics(
             session=session, since=start, until=until,
             respond_within={s: p.respond_within for s, p in policies.items()},
-            resolve_within={s: p.resolve_within for s, p in policies.items()},
+            resolve_within={s: p.resolve_within for s, p in policies.items()}, hidden=hidden,
         )
     real = [row for row in rows if not row.drill]
     return Report(
@@ -192,6 +205,7 @@ def incident_metrics(config: IncidentConfig, incident: Incident) -> IncidentMetr
         return None if value is None else timedelta(seconds=value)
 
     return IncidentMetrics(
+        ttd=seconds(incident.ttd_seconds),
         tta=seconds(incident.tta_seconds),
         tti=seconds(incident.tti_seconds),
         ttr=seconds(incident.ttr_seconds),
@@ -204,12 +218,19 @@ def incident_metrics(config: IncidentConfig, incident: Incident) -> IncidentMetr
     )
 
 
-async def stats_reply(ctx: BotContext, days: int) -> str:
-    """The ephemeral answer to `/incident stats [days]`."""
-    report = await compute_report(ctx, days=days)
+async def stats_reply(ctx: BotContext, days: int, viewer: str) -> str:
+    """The ephemeral answer to `/incident stats [days]`, counting what ``viewer`` may see."""
+    report = await compute_report(ctx, days=days, viewer=viewer)
     return ctx.render.slack("stats", report=report)
 
 
-async def home_metrics(ctx: BotContext) -> str:
-    """The metrics section of App Home: the last 30 days, all severities together."""
-    return ctx.render.slack("home_metrics", report=await compute_report(ctx, days=HOME_DAYS))
+async def home_metrics(ctx: BotContext, viewer: str) -> str:
+    """The metrics section of ``viewer``'s App Home: the last 30 days, all severities together."""
+    return ctx.render.slack("home_metrics", report=await compute_report(ctx, days=HOME_DAYS, viewer=viewer))
+
+
+async def _hidden_from(session: AsyncSession, viewer: str, *, since: datetime, until: datetime) -> set[int]:
+    """The private incidents of the window that ``viewer`` is no member of."""
+    private = await queries.private_incidents_declared(session=session, since=since, until=until)
+    return {incident.id for incident, holders in private
+            if incident.id is not None and not may_see(incident, viewer, holders)}

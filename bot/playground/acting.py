@@ -22,7 +22,7 @@ from bot.local_slack.requests import Answer
 from bot.local_slack.response_url import use_response_url
 from bot.local_slack.shapes import message_json
 from bot.local_slack.state import Channel, Message, Workspace
-from bot.playground import forms
+from bot.playground import forms, wording
 
 COMMAND = "/incident"
 REACTION = "pushpin"
@@ -71,19 +71,19 @@ class Actor:
             try:
                 person.post_as(self.ws, channel, user_id, text)
             except SlackError as refused:
-                self._notify(user_id, channel_id, f"Your message was not sent ({refused.error}).")
+                self._notify(user_id, channel_id, wording.notice("not_sent", error=refused.error))
             self.slack.changes.note()
             return
         command, _, rest = text.strip().partition(" ")
         if command != COMMAND:
-            self._notify(user_id, channel_id, f"{command} is not a command here: this workspace's app has only "
-                                              f"{COMMAND}. Try `{COMMAND} help`.")
+            typed = person.escape(command)
+            self._notify(user_id, channel_id, wording.notice("unknown_command", command=typed, app_command=COMMAND))
             return
         answer = await self.requests.command(
             person.command_text(self.ws, rest.strip()), user_id=user_id, channel_id=channel_id,
             trigger_id=self._trigger(user_id), response_url=self._response_url(user_id, channel_id),
         )
-        self._show_ack(user_id, channel_id, answer, what=COMMAND)
+        self._show_ack(user_id, channel_id, answer, failed="command_failed")
 
     # buttons ----------------------------------------------------------------------
 
@@ -106,7 +106,7 @@ class Actor:
             trigger_id=self._trigger(user_id), response_url=response_url, action=pressed,
         )
         if channel_id is not None:
-            self._show_ack(user_id, channel_id, answer, what="The button")
+            self._show_ack(user_id, channel_id, answer)
 
     # modals -------------------------------------------------------------------------
 
@@ -123,8 +123,7 @@ class Actor:
                 private_metadata=stored.data.get("private_metadata", ""), view_id=view_id,
                 trigger_id=self._trigger(user_id),
             )
-            errors = person.answer_submission(self.ws, user_id, view_id, _ack_body(answer)) if answer.status_code == 200 \
-                else {"": f"The app did not accept the form (HTTP {answer.status_code}). Try again."}
+            errors = self._answer(user_id, view_id, answer)
         if errors:
             self.problems[user_id] = FormProblems(view_id, values, errors)
         else:
@@ -152,7 +151,7 @@ class Actor:
             message=message_json(self.ws, message), trigger_id=self._trigger(user_id),
             response_url=self._response_url(user_id, channel_id, message_ts),
         )
-        self._show_ack(user_id, channel_id, answer, what="The shortcut")
+        self._show_ack(user_id, channel_id, answer)
 
     async def react(self, user_id: str, channel_id: str, message_ts: str, name: str = REACTION) -> None:
         """Add (or take back) a reaction; adding one is delivered as a reaction_added event."""
@@ -212,10 +211,19 @@ class Actor:
         self.notices.append(Notice(self.ws.next_ts(), channel_id, user_id, text))
         self.slack.changes.note()
 
-    def _show_ack(self, user_id: str, channel_id: str, answer: Answer, *, what: str) -> None:
+    def _answer(self, user_id: str, view_id: str, answer: Answer) -> dict[str, str]:
+        """Apply the app's answer to a submitted view; the errors to show ({} when it closed or moved on)."""
+        if answer.status_code != 200:
+            return {"": wording.notice("form_failed", status=answer.status_code)}
+        try:
+            return person.answer_submission(self.ws, user_id, view_id, _ack_body(answer))
+        except SlackError as refused:
+            return {"": wording.notice("answer_refused", error=refused.error)}
+
+    def _show_ack(self, user_id: str, channel_id: str, answer: Answer, *, failed: str = "action_failed") -> None:
         """What Slack shows for the app's HTTP answer: a failure, or a reply carried in the ack body."""
         if answer.status_code != 200:
-            self._notify(user_id, channel_id, f"{what} failed: the app answered HTTP {answer.status_code}.")
+            self._notify(user_id, channel_id, wording.notice(failed, status=answer.status_code, app_command=COMMAND))
             return
         body = _ack_body(answer)
         if body.get("text") or body.get("blocks"):

@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.playground import wording
+
 StateValues = dict[str, dict[str, dict[str, Any]]]
 Entry = tuple[str, str, str]
 
 TEXT_INPUTS = frozenset({"plain_text_input", "number_input", "email_text_input", "url_text_input"})
 SINGLE_OPTION = frozenset({"static_select", "radio_buttons"})
 MANY_OPTIONS = frozenset({"multi_static_select", "checkboxes"})
-REQUIRED = "Please complete this required field."
 
 
 def inputs(view: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -86,9 +87,9 @@ def client_errors(view: dict[str, Any], values: StateValues) -> dict[str, str]:
     for block_id, block, element in inputs(view):
         state = values.get(block_id, {}).get(element.get("action_id") or block_id, {})
         if not block.get("optional") and is_empty(state):
-            errors[block_id] = REQUIRED
+            errors[block_id] = wording.notice("required")
         elif state.get("value") and len(state["value"]) < int(element.get("min_length") or 0):
-            errors[block_id] = f"Please enter at least {element['min_length']} characters."
+            errors[block_id] = wording.notice("too_short", length=element["min_length"])
     return errors
 
 

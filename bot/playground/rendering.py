@@ -13,7 +13,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from jinja2 import ChainableUndefined, PackageLoader, pass_context, select_autoescape
+from jinja2 import ChainableUndefined, PackageLoader, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -69,6 +69,14 @@ def _full_time(context: Context, ts: str) -> str:
     return f"{mrkdwn.format_date(moment, '{date_long} {time_secs}', reader.now)} ({reader.tz.key})"
 
 
+@pass_context
+def _datetime_local(context: Context, stamp: Any) -> str:
+    """A Unix time as an <input type=datetime-local> value in the reader's zone ("" when unset)."""
+    if stamp in (None, ""):
+        return ""
+    return datetime.fromtimestamp(int(stamp), context["reader"].tz).strftime("%Y-%m-%dT%H:%M")
+
+
 def _iso(ts: str) -> str:
     return datetime.fromtimestamp(float(ts)).astimezone().isoformat()
 
@@ -79,12 +87,13 @@ class Pages:
     def __init__(self) -> None:
         self._env = ImmutableSandboxedEnvironment(
             loader=PackageLoader("templates", "."),
-            autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True, default=False),
+            autoescape=True,
             undefined=ChainableUndefined,  # Block Kit leaves most fields out: missing means empty
             trim_blocks=True,
             lstrip_blocks=True,
         )
         self._env.filters.update(text=_text, mrkdwn=_mrkdwn, clock=_clock, full_time=_full_time, iso=_iso,
+                                 datetime_local=_datetime_local,
                                  plain=mrkdwn.plain)
         self._env.globals.update(shortcuts=SHORTCUTS, reaction=REACTION, options_of=forms.options_of,
                                  part_of=part_of, initials=screen.initials, home=screen.HOME)

@@ -18,7 +18,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.local_slack import FakeSlack
-from bot.playground import screen
+from bot.playground import screen, wording
 from bot.playground.acting import Actor
 from bot.playground.rendering import STATIC, Pages, static_file
 
@@ -59,11 +59,11 @@ def _guard(hosts: set[str]) -> Any:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.host not in hosts:
-            return web.Response(status=421, text="This playground answers only on its own address.")
+            return web.Response(status=421, text=wording.notice("wrong_host"))
         if request.method == "POST":
             origin = request.headers.get("Origin")
             if request.content_type != "application/json" or (origin and origin.split("://", 1)[-1] not in hosts):
-                return web.Response(status=403, text="Actions come only from the playground's own page.")
+                return web.Response(status=403, text=wording.notice("foreign_origin"))
         response = await handler(request)
         if request.path not in STATUS_PATHS:  # the bot's status page sends its own
             response.headers.update(SECURITY)
@@ -151,15 +151,14 @@ class _Site:
             try:
                 body = await request.json()
             except json.JSONDecodeError:
-                return web.Response(status=400, text="The request was not JSON.")
+                body = None
             if not isinstance(body, dict):
-                return web.Response(status=400, text="The request was not a JSON object.")
+                return web.Response(status=400, text=wording.notice("not_json"))
             try:
                 await handler(self._who(body.get("as")), body)
             except (LookupError, KeyError, TypeError, ValueError) as problem:
                 log.info("refused a page action: %s", problem)
-                return web.Response(status=404, text="That is not there for you (gone, or in a channel you "
-                                                     "are not in); the page has been refreshed.")
+                return web.Response(status=404, text=wording.notice("not_there"))
             return web.json_response({"ok": True})
 
         return act

@@ -1,8 +1,9 @@
 """Escalation: calling people in when an incident goes quiet or stays unmitigated.
 
 Two kinds. Missed prompts: after ``escalate_after`` unanswered reminders the
-communications lead (or the announcements channel) is called in, once per run
-of missed prompts; the reminder job decides when. The severity's escalation
+communications lead is called in in the incident channel and the announcements
+channel is told (never for private incidents and drills), once per run of
+missed prompts; the reminder job decides when. The severity's escalation
 matrix: each step (after a time from the declaration, notify people or groups)
 fires once while the incident is still investigating or identified. Its truth
 is the declaration time and the steps already fired (``fired_steps``); the job
@@ -18,6 +19,7 @@ from datetime import datetime
 from bot.config.durations import format_duration
 from bot.config.settings import EscalationStep
 from bot.context import BotContext
+from bot.incidents.drills import calls_people_in
 from bot.reminders.state import (
     EARLY_TOLERANCE,
     ESCALATION,
@@ -99,8 +101,14 @@ async def _escalate_steps(ctx: BotContext, incident_id: int) -> None:
 
 
 async def _call_in(ctx: BotContext, incident: Incident, step: EscalationStep, *, now: datetime) -> None:
-    """Mention the step's people and groups in the channel, invite them, and log it."""
+    """Mention the step's people and groups in the channel, invite them, and log it.
+
+    A drill only says whom the step would call, unless ``[drills] escalate`` lets it call them.
+    """
     assert incident.id is not None and incident.channel_id is not None
+    if not calls_people_in(ctx.config.drills, incident):
+        await _name_only(ctx, incident, step, now=now)
+        return
     failures: dict[str, str] = {}
     users = {who for who in step.notify if not who.startswith("S")}
     for group in (who for who in step.notify if who.startswith("S")):
@@ -109,7 +117,7 @@ async def _call_in(ctx: BotContext, incident: Incident, step: EscalationStep, *,
         except SlackCallFailed as exc:
             failures[group] = exc.error
     failures |= await ctx.slack.invite(incident.channel_id, users)
-    text = ctx.render.slack("escalation_step", incident=incident, notify=step.notify,
+    text = ctx.render.slack("escalation_step", incident=incident, notify=step.notify, called=True,
                             elapsed=readable(now - incident.declared_at), failures=sorted(failures.items()))
     await tell_channel(ctx, incident, text)
     called = ", ".join(f"<!subteam^{w}>" if w.startswith("S") else f"<@{w}>" for w in step.notify)
@@ -121,33 +129,47 @@ async def _call_in(ctx: BotContext, incident: Incident, step: EscalationStep, *,
         )
 
 
+async def _name_only(ctx: BotContext, incident: Incident, step: EscalationStep, *, now: datetime) -> None:
+    """A drill's step: say in its channel whom the policy would call in, without mentioning or inviting them."""
+    assert incident.id is not None
+    text = ctx.render.slack("escalation_step", incident=incident, notify=step.notify, called=False,
+                            elapsed=readable(now - incident.declared_at), failures=[])
+    await tell_channel(ctx, incident, text)
+    async with ctx.db.session() as session:
+        await queries.add_timeline(
+            session=session, incident_id=incident.id, kind="escalation_step", at=now,
+            text=(f"Escalation policy at T+{format_duration(step.after)}: would have called in "
+                  f"{', '.join(step.notify)} (a drill calls nobody in: [drills] escalate = false)"),
+            data={"after": int(step.after.total_seconds()), "notify": list(step.notify), "called": False},
+        )
+
+
 async def escalate_missed(
     ctx: BotContext, incident: Incident, roles: dict[Role, str], *, missed: int, now: datetime
 ) -> None:
-    """Call in the communications lead, or the announcements channel when there is none.
+    """Call in the communications lead in the incident channel, and tell the announcements channel.
 
-    Private incidents and drills never reach the announcements channel: without
-    a communications lead the call goes to the incident channel itself.
+    Without a communications lead the incident channel is asked to name one.
+    Private incidents and drills stay in their own channel: nothing about them
+    reaches the announcements channel.
     """
     assert incident.id is not None
     comms = roles.get(Role.COMMS)
     silent_for = readable(now - (incident.last_update_at or incident.declared_at))
-    text = ctx.render.slack("reminder_escalated", incident=incident, comms=comms, ic=roles.get(Role.IC),
-                            missed=missed, silent_for=silent_for)
-    if comms:
-        await tell_channel(ctx, incident, text)
-        where = f"<@{comms}>"
-    elif incident.private or incident.drill:
-        await tell_channel(ctx, incident, text)
-        where = "the incident channel (no communications lead; never announced publicly)"
-    elif (problem := await tell_announcements(ctx, text)) is None:
-        where = "the announcements channel (no communications lead)"
+    values = {"incident": incident, "comms": comms, "ic": roles.get(Role.IC), "missed": missed,
+              "silent_for": silent_for}
+    await tell_channel(ctx, incident, ctx.render.slack("reminder_escalated", **values))
+    done = [f"called in <@{comms}> in the incident channel" if comms
+            else "asked the incident channel for a communications lead"]
+    if incident.private or incident.drill:
+        done.append(f"kept out of the announcements channel ({'private incident' if incident.private else 'drill'})")
     else:
-        await tell_channel(ctx, incident, text)
-        where = f"the incident channel (no communications lead; the announcements channel failed: {problem})"
+        problem = await tell_announcements(ctx, ctx.render.slack("reminder_escalated_announcement", **values))
+        done.append("told the announcements channel" if problem is None
+                    else f"could not tell the announcements channel: {problem}")
     async with ctx.db.session() as session:
         await queries.add_timeline(
             session=session, incident_id=incident.id, kind="reminders_escalated", at=now,
-            text=f"{missed} update reminders in a row went unanswered; called in {where}",
+            text=f"{missed} update reminders in a row went unanswered: {'; '.join(done)}",
             data={"missed": missed, "comms": comms},
         )

@@ -4,9 +4,10 @@
 and the update is due, the prompt round is first claimed in the database
 (:func:`storage.queries.claim_prompt_round`), so two replicas running the job
 at once never both post; the prompt is posted, tagged with its round; then
-the round is recorded and the next prompt armed a cadence later. A round
-claimed by a worker that died before recording it is taken over once the
-claim lapses, adopting the prompt if Slack already has it.
+the round is recorded, once whoever records it, and the next prompt armed a
+cadence later. A round claimed but not recorded is adopted when Slack already
+has its prompt (its worker died after posting), and otherwise taken over once
+the claim lapses (its worker died before posting, or is still posting).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ async def remind(incident_id: int) -> None:
 
 
 async def _prompt(ctx: BotContext, incident_id: int) -> _Prompted | None:
-    """Post the prompt if it is due, record it and arm the next one; None when nothing was posted."""
+    """Post the prompt if it is due, record it and arm the next one; None when nothing was posted here."""
     async with ctx.incident_locks[incident_id]:
         now = ctx.clock.now()
         async with ctx.db.session() as session:
@@ -89,46 +90,41 @@ async def _prompt(ctx: BotContext, incident_id: int) -> _Prompted | None:
         if due is not None and due > now + EARLY_TOLERANCE:
             await arm(ctx, incident_id, due)
             return None
-        prompt_round, abandoned = state.prompt_rounds, state.posting
-        async with ctx.db.session() as session:
-            claimed = await queries.claim_prompt_round(session=session, incident_id=incident_id,
-                                                       prompt_round=prompt_round, at=now,
-                                                       lapsed_before=now - CLAIM_LAPSES)
-        if not claimed:
-            # Another worker is posting this round: look again once its claim would have lapsed.
-            log.info("the update reminder of incident %s is being posted elsewhere", incident_id)
-            await arm(ctx, incident_id, now + CLAIM_LAPSES)
-            return None
         every = cadence(ctx, incident)
+        prompt_round, missed = state.prompt_rounds, state.unanswered
         marker = {"event_type": "incident_update_prompt",
                   "event_payload": {"incident_id": incident_id, "round": prompt_round}}
         posted = None
-        if abandoned and incident.channel_id is not None:
-            # The worker that claimed this round before stopped between posting and
-            # recording (a crash, a leader that died): adopt its prompt rather than post a second.
+        if state.posting and incident.channel_id is not None:
+            # A worker claimed this round and has not recorded it: if it posted and then
+            # died (a crash, a leader that lost its lock), adopt its prompt rather than post a second.
             posted = await ctx.slack.find_own_message(incident.channel_id, marker)
         if posted is None:
-            posted = await _post_prompt(ctx, incident, ic=roles.get(Role.IC), missed=state.unanswered, every=every,
+            async with ctx.db.session() as session:
+                claimed = await queries.claim_prompt_round(session=session, incident_id=incident_id,
+                                                           prompt_round=prompt_round, at=now,
+                                                           lapsed_before=now - CLAIM_LAPSES)
+            if not claimed:
+                # Another worker is posting this round: look again once its claim would have lapsed.
+                log.info("the update reminder of incident %s is being posted elsewhere", incident_id)
+                await arm(ctx, incident_id, now + CLAIM_LAPSES)
+                return None
+            posted = await _post_prompt(ctx, incident, ic=roles.get(Role.IC), missed=missed, every=every,
                                         now=now, metadata=marker)
-        escalate_now = posted is not None and state.unanswered >= ctx.config.escalate_after \
-            and state.escalated_at is None
+        escalate_now = posted is not None and missed >= ctx.config.escalate_after and state.escalated_at is None
         async with ctx.db.session() as session:
-            stored = await with_state(session, incident_id, open_only=False)
-            assert stored is not None
-            current, recorded = stored
-            current.next_update_due = now + every
-            session.add(current)
-            recorded.posting = False
-            if posted is not None:
-                recorded.prompt_ts, recorded.prompted_at, recorded.counted_from = posted, now, now
-                recorded.prompt_rounds = prompt_round + 1
-                recorded.unanswered += 1
-                recorded.escalated_at = now if escalate_now else recorded.escalated_at
-            session.add(recorded)
+            recorded = await queries.record_prompt(session=session, incident_id=incident_id,
+                                                   prompt_round=prompt_round, ts=posted, at=now,
+                                                   escalated=escalate_now)
+            if recorded:
+                stored = await queries.get_incident(session=session, incident_id=incident_id)
+                assert stored is not None
+                stored.next_update_due = now + every
+                session.add(stored)
         await arm(ctx, incident_id, now + every)
-    if posted is None:
+    if posted is None or not recorded:  # not recorded: the worker presumed dead was only slow, and did it
         return None
-    return _Prompted(incident=incident, roles=roles, previous=state.prompt_ts, missed=state.unanswered,
+    return _Prompted(incident=incident, roles=roles, previous=state.prompt_ts, missed=missed,
                      escalate=escalate_now, at=now)
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from markupsafe import Markup
+
+from bot.config.render import slack_date
 from bot.context import BotContext
 from bot.errors import IncidentError
 from bot.incidents.summary import refresh_summary
@@ -31,10 +34,11 @@ async def responder_in_channel(ctx: BotContext, *, channel_id: str, user_id: str
     if incident is None or (incident_id is not None and incident.id != incident_id):
         raise IncidentError("This button belongs to no incident the bot knows; nothing was changed.")
     if not incident.is_open:
-        raise IncidentError(
-            f"{incident.reference} was resolved at {ctx.render.local_time(incident.resolved_at)}, so it needs "
+        assert incident.resolved_at is not None
+        raise IncidentError(Markup(
+            f"{incident.reference} was resolved {slack_date(incident.resolved_at, ctx.config.tz)}, so it needs "
             "no updates; nothing was changed. Reopen it with `/incident reopen` if it is not over."
-        )
+        ))
     if user_id not in await ctx.slack.members(channel_id):
         raise IncidentError(
             f"Only members of {incident.reference}'s channel can answer for it. Join the channel first; "
@@ -83,10 +87,11 @@ async def _answer(ctx: BotContext, incident: Incident, *, user_id: str, pressed_
                           else "No change since the last update"),
                 )
         if not won:
-            raise IncidentError(
+            due = slack_date(current.next_update_due, ctx.config.tz) if current.next_update_due else "not set"
+            raise IncidentError(Markup(
                 f"The update reminder for {incident.reference} was already answered; the next update is due "
-                f"{ctx.render.local_time(current.next_update_due)}. Nothing was changed."
-            )
+                f"{due}. Nothing was changed."
+            ))
         await cadence.arm(ctx, incident_id, next_due)
     assert waiting is not None
     outcome: PromptOutcome = "snoozed" if snoozed else "no_change"

@@ -6,7 +6,8 @@ metrics against the severity's targets) is filled in, and the parts only
 people can write (contributing factors, five whys, lessons) are left as
 prompts. It is uploaded to the incident channel as a Markdown file and
 written to ``postmortem_dir`` as ``YYYY-MM-DD-<slug>.md``; a directory the bot
-cannot write to never stops the upload.
+cannot write to never stops the upload. Where ``[confluence]`` is set, each
+publication also records the work of publishing it as a page.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.consequences.kinds import Work
+from bot.consequences.record import follow_with
 from bot.slack import blocks
 from bot.config.fields import CHANNEL_ID
+from bot.config.render import drill_labelled
 from bot.context import BotContext
 from bot.errors import IncidentError, SlackCallFailed
 from bot.incidents.records import incident_in_channel, load_incident
@@ -103,7 +107,7 @@ async def build_document(ctx: BotContext, incident_id: int) -> Document:
         action_items=action_items,
         people=people,
     )
-    title = f"Post-mortem {incident.reference}: {incident.title}"
+    title = drill_labelled(f"Post-mortem {incident.reference}: {incident.title}", incident)
     return Document(filename=filename_for(ctx, incident), title=title[:250], content=content)
 
 
@@ -131,6 +135,9 @@ async def publish(ctx: BotContext, incident_id: int, *, requested_by: str) -> Pu
             data={"filename": document.filename, "uploaded": upload_error is None,
                   "path": str(path) if path else None, "write_error": write_error},
         )
+        if ctx.config.confluence is not None:
+            await follow_with(ctx, session, Work.PUBLISH_POSTMORTEM_PAGE, incident_id=incident_id,
+                              requested_by=requested_by)
     published = Published(document, upload_error is None, upload_error, path, write_error)
     if write_error is not None or upload_error is not None:
         await _tell_commander(ctx, incident, published)

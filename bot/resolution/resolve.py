@@ -19,8 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.consequences.kinds import Work
 from bot.consequences.record import follow_with
 from bot.context import BotContext
+from bot.slack.blocks import View
 from bot.errors import FormError, IncidentError
+from bot.incidents.paging import end_page, page_oncall
 from bot.incidents.records import incident_in_channel
+from bot.integrations.tickets.config import keeps_incident_ticket
 from bot.metrics import milestones
 from bot.resolution import followups
 from bot.slack import blocks
@@ -71,17 +74,16 @@ def read_form(values: StateValues, *, user_id: str, metadata: dict[str, Any]) ->
                           customers_affected=affected, resolved_by=user_id)
 
 
-async def open_resolve_form(ctx: BotContext, *, trigger_id: str, channel_id: str) -> None:
-    """Open the resolve modal for the incident of this channel; refuse if it is already resolved."""
+async def resolve_form(ctx: BotContext, *, channel_id: str) -> View:
+    """The resolve modal for the incident of this channel; refused if it is already resolved."""
     incident = await incident_in_channel(ctx, channel_id, RESOLVE_USAGE)
     if not incident.is_open:
         raise IncidentError(_already_resolved(incident))
-    view = blocks.resolve_modal(
+    return blocks.resolve_modal(
         intro=ctx.render.slack("resolve_intro", incident=incident),
         customer_impact=incident.customer_impact,
         metadata={"incident_id": incident.id},
     )
-    await ctx.slack.open_view(trigger_id, view)
 
 
 async def check_still_open(ctx: BotContext, request: ResolveRequest) -> None:
@@ -126,8 +128,8 @@ async def resolve_incident(ctx: BotContext, request: ResolveRequest) -> Incident
 
 
 async def _follow_resolution(ctx: BotContext, session: AsyncSession, incident: Incident, *, actor: str) -> None:
-    """The resolution message, reminders stopping, the summary, the resolved status draft,
-    the follow-ups, the announcement and the post-mortem, recorded with the resolution."""
+    """The resolution message, reminders stopping, the page ending, the summary, the resolved
+    status draft, the follow-ups, the announcement and the post-mortem, recorded with the resolution."""
     assert incident.id is not None
     commander = (await queries.current_roles(session=session, incident_id=incident.id)).get(Role.IC)
     text = ctx.render.slack("resolved", incident=incident, commander=commander,
@@ -136,6 +138,7 @@ async def _follow_resolution(ctx: BotContext, session: AsyncSession, incident: I
     await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident.id, payload={"text": text},
                       requested_by=actor)
     await follow_with(ctx, session, Work.STOP_REMINDERS, incident_id=incident.id)
+    await end_page(ctx, session, incident, actor=actor)
     await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id)
     await follow_with(ctx, session, Work.PROPOSE_STATUS_DRAFT, incident_id=incident.id, requested_by=actor, payload={
         "phase": Phase.RESOLVED.value, "text": incident.resolution_summary, "actor": actor,
@@ -146,10 +149,12 @@ async def _follow_resolution(ctx: BotContext, session: AsyncSession, incident: I
         await _announce(ctx, session, incident, ctx.render.slack("resolved_announcement", incident=incident), actor)
     await follow_with(ctx, session, Work.PUBLISH_POSTMORTEM, incident_id=incident.id, requested_by=actor,
                       payload={"requested_by": actor})
+    if keeps_incident_ticket(ctx.config.tickets, incident):
+        await follow_with(ctx, session, Work.UPDATE_INCIDENT_TICKET, incident_id=incident.id, requested_by=actor)
 
 
 async def reopen_incident(ctx: BotContext, *, channel_id: str, actor: str) -> Incident:
-    """`/incident reopen`: back to investigating, reminders re-armed, follow-ups cancelled."""
+    """`/incident reopen`: back to investigating, reminders re-armed, the on-call paged again, follow-ups cancelled."""
     incident = await incident_in_channel(ctx, channel_id, REOPEN_USAGE)
     assert incident.id is not None
     if incident.is_open:
@@ -171,6 +176,7 @@ async def reopen_incident(ctx: BotContext, *, channel_id: str, actor: str) -> In
             await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident.id, payload={"text": text},
                               requested_by=actor)
             await follow_with(ctx, session, Work.RESTART_REMINDERS, incident_id=incident.id)
+            await page_oncall(ctx, session, incident, cause="reopened", actor=actor)
             await follow_with(ctx, session, Work.CANCEL_FOLLOWUPS, incident_id=incident.id)
             await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id)
             await follow_with(ctx, session, Work.PROPOSE_STATUS_DRAFT, incident_id=incident.id, requested_by=actor,

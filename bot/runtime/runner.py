@@ -17,6 +17,7 @@ from bot.consequences.worker import Worker
 from bot.errors import SlackCallFailed
 from bot.runtime.intake import Intake
 from bot.status.statuspage_client import check_configured as check_statuspage
+from bot.integrations.checks import check_configured as check_integrations
 from bot.resolution.followups import reconcile_followups
 from bot.runtime.leader import DatabaseInUse, Leadership, SoleProcess, lock_for
 from bot.reminders.cadence import reconcile_reminders
@@ -87,6 +88,7 @@ class Runtime:
         """Take the database (a SQLite file for this process alone), migrate the schema, prove the token
         works, start the scheduler, then finish interrupted declares."""
         check_statuspage(self.ctx.settings, self.ctx.config)
+        check_integrations(self.ctx.settings, self.ctx.config)
         try:
             self.sole_process.claim()
         except DatabaseInUse as exc:
@@ -146,6 +148,7 @@ class Runtime:
             task.cancel()
         await self.ctx.drain()
         await self.ctx.slack.close()
+        await self.ctx.http.close()
         await self.ctx.db.dispose()
         self.sole_process.release()
 

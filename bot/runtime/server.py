@@ -16,6 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.status import public_page
+from bot.integrations.alerts import webhooks as alert_webhooks
+from bot.integrations.tickets import routes as ticket_webhooks
 from bot.context import BotContext
 from bot.runtime.intake import Intake
 from bot.metrics.prometheus import CONTENT_TYPE, Metrics
@@ -54,5 +56,7 @@ def create_web_app(ctx: BotContext, intake: Intake) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
             *public_page.routes(ctx),  # the public status page
+            *ticket_webhooks.routes(ctx),  # tickets closed in Jira or Linear
+            *alert_webhooks.routes(ctx),  # alerts from PagerDuty and Alertmanager (or Grafana)
         ]
     )

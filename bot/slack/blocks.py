@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    DatePickerElement,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
@@ -24,6 +25,7 @@ from slack_sdk.models.blocks import (
     RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
+    TimePickerElement,
     UserMultiSelectElement,
     UserSelectElement,
 )
@@ -34,6 +36,7 @@ from bot.slack.mrkdwn import truncate
 from storage.severity import Severity
 
 TITLE_MAX = 80
+DESCRIPTION_MAX = 3000
 SECTION_MAX = 3000
 
 SEVERITY_HINTS = {
@@ -53,14 +56,23 @@ def severity_option(severity: Severity) -> Option:
     return Option(value=str(severity.value), text=severity.label, description=SEVERITY_HINTS[severity])
 
 
-def declare_modal(*, title: str, declarer: str, metadata: dict[str, Any]) -> View:
-    """The declare form; ``metadata`` carries where it came from (channel, response_url)."""
+def declare_modal(*, title: str, declarer: str, metadata: dict[str, Any], timezone: str,
+                  severity: Severity | None = None, description: str = "") -> View:
+    """The declare form; ``metadata`` carries where it came from (channel, response_url, an alert).
+
+    *Impact started* is a day and a time of day in the configured ``timezone``
+    (the zone the post-mortem and the reports speak in), not the declarer's own.
+    """
     title_input = PlainTextInputElement(action_id=DeclareField.TITLE, max_length=TITLE_MAX,
                                         placeholder="e.g. Checkout API returning 500s")
     if title:
         title_input.initial_value = title[:TITLE_MAX]
-    severity = StaticSelectElement(action_id=DeclareField.SEVERITY, placeholder="Pick a severity",
-                                   options=[severity_option(severity) for severity in Severity])
+    severity_select = StaticSelectElement(action_id=DeclareField.SEVERITY, placeholder="Pick a severity",
+                                          options=[severity_option(option) for option in Severity],
+                                          initial_option=severity_option(severity) if severity else None)
+    description_input = PlainTextInputElement(action_id=DeclareField.DESCRIPTION, multiline=True,
+                                              max_length=DESCRIPTION_MAX,
+                                              initial_value=truncate(description, DESCRIPTION_MAX) or None)
     return View(
         type="modal",
         callback_id=Callback.DECLARE,
@@ -70,10 +82,9 @@ def declare_modal(*, title: str, declarer: str, metadata: dict[str, Any]) -> Vie
         private_metadata=json.dumps(metadata),
         blocks=[
             InputBlock(block_id=DeclareField.TITLE, label="Title", element=title_input),
-            InputBlock(block_id=DeclareField.SEVERITY, label="Severity", element=severity),
+            InputBlock(block_id=DeclareField.SEVERITY, label="Severity", element=severity_select),
             InputBlock(block_id=DeclareField.DESCRIPTION, label="Description", optional=True,
-                       element=PlainTextInputElement(action_id=DeclareField.DESCRIPTION, multiline=True,
-                                                     max_length=3000)),
+                       element=description_input),
             InputBlock(block_id=DeclareField.SERVICES, label="Affected services", optional=True,
                        element=PlainTextInputElement(action_id=DeclareField.SERVICES, max_length=500,
                                                      placeholder="e.g. checkout, payments")),
@@ -90,6 +101,12 @@ def declare_modal(*, title: str, declarer: str, metadata: dict[str, Any]) -> Vie
             InputBlock(block_id=DeclareField.RESPONDERS, label="Responders", optional=True,
                        element=UserMultiSelectElement(action_id=DeclareField.RESPONDERS,
                                                       placeholder="Who else should join")),
+            InputBlock(block_id=DeclareField.IMPACT_DAY, label="Impact started", optional=True,
+                       hint="The day customers were first affected, if that was before now. Leave empty if unknown.",
+                       element=DatePickerElement(action_id=DeclareField.IMPACT_DAY)),
+            InputBlock(block_id=DeclareField.IMPACT_TIME, label=f"At what time ({timezone})", optional=True,
+                       hint=f"When on that day impact started, in {timezone}; with no day picked, today.",
+                       element=TimePickerElement(action_id=DeclareField.IMPACT_TIME, timezone=timezone)),
         ],
     )
 
@@ -130,6 +147,18 @@ def summary(*, header: str, body: str, context: Sequence[str], open_incident: bo
 def message(body: str) -> list[Block]:
     """A plain message: just its text as sections."""
     return sections(body)
+
+
+def alert_announcement(body: str, *, alert_id: int, undecided: bool) -> list[Block]:
+    """An alert in the announcements channel, with *Declare incident* and *Dismiss* until someone decides."""
+    blocks = sections(body)
+    if undecided:
+        value = str(alert_id)
+        blocks.append(ActionsBlock(block_id="alert_actions", elements=[
+            ButtonElement(action_id=Action.ALERT_DECLARE, text="Declare incident", style="primary", value=value),
+            ButtonElement(action_id=Action.ALERT_DISMISS, text="Dismiss", value=value),
+        ]))
+    return blocks
 
 
 # -- resolve ----------------------------------------------------------
@@ -292,7 +321,8 @@ def update_modal(
                        element=_text_input(UpdateField.NEXT_STEPS, next_steps, multiline=True,
                                            max_length=UPDATE_TEXT_MAX)),
             InputBlock(block_id=UpdateField.ETA, label="ETA", optional=True,
-                       hint='When you expect it fixed: "30m", "2h", "14:30", "2030-01-31 14:30" or "unknown".',
+                       hint=('When you expect it fixed: "1 hour", "14:30", "tomorrow 9am", "EOD", or in words '
+                             '("after the rollback"), kept as written.'),
                        element=_text_input(UpdateField.ETA, eta, multiline=False, max_length=ETA_MAX,
                                            placeholder="e.g. 45m")),
             InputBlock(block_id=UpdateField.CUSTOMER_FACING, label="Customer-facing",

@@ -278,6 +278,14 @@ class SlackGateway:
             if exc.error != "already_pinned":
                 raise
 
+    async def add_bookmark(self, channel: str, *, title: str, link: str) -> None:
+        await self._call("bookmarks.add", channel_id=channel, title=title, type="link", link=link)
+
+    async def bookmark_links(self, channel: str) -> set[str]:
+        """The links already bookmarked in a channel (to add one only once)."""
+        data = await self._call("bookmarks.list", channel_id=channel)
+        return {str(bookmark.get("link")) for bookmark in data.get("bookmarks", [])}
+
     async def find_own_message(
         self, channel: str, metadata: dict[str, Any], *, thread_ts: str | None = None, limit: int = 100
     ) -> str | None:

@@ -30,6 +30,8 @@ class DeclareField(StrEnum):
     DRILL = "drill"
     COMMANDER = "commander"
     RESPONDERS = "responders"
+    IMPACT_DAY = "impact_started_day"
+    IMPACT_TIME = "impact_started_time"
 
 
 class ResolveField(StrEnum):
@@ -69,3 +71,5 @@ class Action(StrEnum):
     REMINDER_POST_UPDATE = "reminder_post_update"  # update reminder prompts
     REMINDER_NO_CHANGE = "reminder_no_change"
     REMINDER_SNOOZE = "reminder_snooze"
+    ALERT_DECLARE = "alert_declare"  # an alert in the announcements channel
+    ALERT_DISMISS = "alert_dismiss"

@@ -13,11 +13,14 @@ from slack_sdk.models.blocks import Block
 from bot.slack import blocks
 from bot.context import BotContext
 from bot.errors import SlackCallFailed
+from bot.integrations.call_link import call_link
 from bot.slack.mentions import with_mentions
 from storage import queries
 from storage.models import Incident, Role
 
 SUMMARY_ACTION_ITEMS_MAX = 20
+SUMMARY_PAGES_MAX = 4
+"""The most recent pages the summary lists (a reopened incident pages again)."""
 """Action items listed in the pinned summary (open ones first); the rest are counted."""
 
 ROLE_LABELS = {
@@ -34,11 +37,15 @@ async def summary(ctx: BotContext, incident: Incident) -> tuple[str, list[Block]
     async with ctx.db.session() as session:
         roles = await queries.current_roles(session=session, incident_id=incident.id)
         items = await queries.action_items(session=session, incident_id=incident.id)
+        alerts = await queries.alerts_for_incident(session=session, incident_id=incident.id)
+        pages = await queries.pages_for_incident(session=session, incident_id=incident.id)
     render = ctx.render.slack
     listed = sorted(items, key=lambda item: (item.is_done, item.number))[:SUMMARY_ACTION_ITEMS_MAX]
     values = {"incident": incident, "roles": roles, "role_labels": ROLE_LABELS,
               "action_items": [(item, with_mentions(item.text)) for item in listed],
-              "more_action_items": len(items) - len(listed)}
+              "more_action_items": len(items) - len(listed),
+              "call_link": call_link(ctx.config.bridge_url, incident),
+              "alerts": alerts, "pages": pages[-SUMMARY_PAGES_MAX:]}
     context = [render("labels", **values)] if incident.drill or incident.private else []
     return (
         render("summary_fallback", **values),

@@ -19,6 +19,15 @@ def neutralise(text: str) -> str:
     return _BROADCAST.sub(lambda m: "@" + _ZWSP + m.group(1), escaped)
 
 
+def unescape(text: str) -> str:
+    """Slack's own escaping undone (``&amp;`` ``&lt;`` ``&gt;``), for message text kept as data.
+
+    Slack sends message text with those three characters escaped; kept as they
+    arrive, they would be escaped again when shown and read ``&amp;amp;``.
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def truncate(text: str, limit: int) -> str:
     """Cut text to a Slack field limit, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

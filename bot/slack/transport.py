@@ -61,8 +61,8 @@ CLIENT_ERROR = "client_error"
 OUTCOME_UNKNOWN = frozenset({CONNECTION_LOST, TIMEOUT, HTTP_ERROR})
 """Failures after which the call may have taken effect on Slack's side (a proxy may answer for a busy Slack)."""
 
-NOT_REPEATABLE = frozenset({"chat.postMessage", "files.completeUploadExternal"})
-"""Methods that would post a second message if sent again after Slack acted on the first.
+NOT_REPEATABLE = frozenset({"chat.postMessage", "files.completeUploadExternal", "bookmarks.add"})
+"""Methods that would post a second message (or bookmark) if sent again after Slack acted on the first.
 
 conversations.create is not here: Slack refuses a second channel of the same
 name (``name_taken``) and the declare adopts the one it created.

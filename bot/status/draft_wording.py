@@ -18,8 +18,7 @@ from storage.models import Incident, Phase, StatusDraft
 from storage.severity import Severity
 
 if TYPE_CHECKING:
-    from slack_sdk.models.blocks import Block
-    from slack_sdk.models.views import View
+    from bot.slack.blocks import Block, View
 
 PHASE_LABELS = {
     Phase.INVESTIGATING: "Investigating",

@@ -12,12 +12,18 @@ Private incidents and drills never get a draft.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from markupsafe import Markup
 
 from bot.status import draft_messages
 
 from bot.status import draft_wording
 from bot.slack.blocks import DRAFT_TEXT_MAX, REJECT_REASON_MAX
+from bot.config.render import slack_date
 from bot.context import BotContext
+from bot.slack.blocks import View
 from bot.errors import FormError, IncidentError
 from bot.slack.ids import DraftField
 from bot.slack.modal_state import ModalState, StateValues, read_metadata
@@ -28,6 +34,9 @@ from storage import queries
 from storage.models import DraftState, ExternalState, Incident, Phase, Role, StatusDraft
 
 log = logging.getLogger(__name__)
+
+TimeShown = Callable[[datetime], str]
+"""How a refusal shows a time: to each reader in their zone, or in the configured zone, named."""
 
 NOT_ALLOWED = (
     "Only the communications lead, the incident commander or a configured approver can decide "
@@ -86,19 +95,30 @@ async def may_decide(ctx: BotContext, incident: Incident, user_id: str) -> bool:
     return False
 
 
-async def _decidable(ctx: BotContext, draft_id: int, user_id: str) -> tuple[StatusDraft, Incident]:
-    """The draft, if this person may decide it and it is still waiting for a decision."""
+async def _decidable(ctx: BotContext, draft_id: int, user_id: str, *,
+                     in_form: bool = False) -> tuple[StatusDraft, Incident]:
+    """The draft, if this person may decide it and it is still waiting for a decision.
+
+    A refusal ``in_form`` is shown under a modal's field, which is plain text.
+    """
     draft, incident = await draft_messages.load(ctx, draft_id)
     if not await may_decide(ctx, incident, user_id):
         raise IncidentError(NOT_ALLOWED)
-    refuse_if_closed(draft, incident)
+    refuse_if_closed(draft, incident, when=_time_shown(ctx, in_form=in_form))
     return draft, incident
 
 
-def refuse_if_closed(draft: StatusDraft, incident: Incident) -> None:
+def _time_shown(ctx: BotContext, *, in_form: bool) -> TimeShown:
+    """Messages show each reader a time in their own zone; a modal's plain text, the configured zone, named."""
+    if in_form:
+        return ctx.render.local_time
+    return lambda moment: slack_date(moment, ctx.config.tz)
+
+
+def refuse_if_closed(draft: StatusDraft, incident: Incident, *, when: TimeShown) -> None:
     """A decided draft, or a stale one of a resolved incident, cannot be decided (again)."""
     if draft.state != DraftState.PENDING:
-        raise IncidentError(already_decided(draft))
+        raise IncidentError(already_decided(draft, when))
     if not incident.is_open and draft.phase != Phase.RESOLVED:
         raise IncidentError(
             f"This {draft.phase.value} draft is out of date: {incident.reference} has been resolved, so "
@@ -106,11 +126,12 @@ def refuse_if_closed(draft: StatusDraft, incident: Incident) -> None:
         )
 
 
-def already_decided(draft: StatusDraft) -> str:
-    when = draft.decided_at.strftime("%Y-%m-%d %H:%M UTC") if draft.decided_at else "earlier"
+def already_decided(draft: StatusDraft, when: TimeShown) -> Markup:
+    """Says when the draft was decided, with ``when`` showing the time (the text holds no user input)."""
+    decided = when(draft.decided_at) if draft.decided_at else "earlier"
     verb = {DraftState.REJECTED: "rejected", DraftState.SUPERSEDED: "replaced by a newer approved draft"}.get(
         draft.state, "approved")
-    return f"This status draft was already {verb} ({when}). Nothing was changed."
+    return Markup(f"This status draft was already {verb} ({decided}). Nothing was changed.")
 
 
 async def approve_draft(ctx: BotContext, draft_id: int, *, actor: str) -> StatusDraft:
@@ -138,18 +159,20 @@ async def approve_draft(ctx: BotContext, draft_id: int, *, actor: str) -> Status
                               payload={"draft_id": draft_id}, requested_by=actor, key=f"publish-draft:{draft_id}")
     if not won:
         draft, _ = await draft_messages.load(ctx, draft_id)
-        raise IncidentError(already_decided(draft))
+        raise IncidentError(already_decided(draft, _time_shown(ctx, in_form=False)))
     return draft
 
 
-async def open_edit_form(ctx: BotContext, draft_id: int, *, user_id: str, trigger_id: str) -> None:
+async def edit_form(ctx: BotContext, draft_id: int, *, user_id: str) -> View:
+    """The *Edit* modal, for those who may decide the draft."""
     draft, incident = await _decidable(ctx, draft_id, user_id)
-    await ctx.slack.open_view(trigger_id, draft_wording.edit_modal(ctx, incident, draft))
+    return draft_wording.edit_modal(ctx, incident, draft)
 
 
-async def open_reject_form(ctx: BotContext, draft_id: int, *, user_id: str, trigger_id: str) -> None:
+async def reject_form(ctx: BotContext, draft_id: int, *, user_id: str) -> View:
+    """The *Reject* modal, for those who may decide the draft."""
     draft, incident = await _decidable(ctx, draft_id, user_id)
-    await ctx.slack.open_view(trigger_id, draft_wording.reject_modal(ctx, incident, draft))
+    return draft_wording.reject_modal(ctx, incident, draft)
 
 
 def read_edit_form(values: StateValues, private_metadata: str) -> tuple[int, str]:
@@ -182,7 +205,7 @@ def _draft_id(private_metadata: str, field: str) -> int:
 async def save_edit(ctx: BotContext, draft_id: int, *, text: str, actor: str) -> None:
     """Replace a pending draft's text (it stays pending); refusals become field errors."""
     try:
-        await _decidable(ctx, draft_id, actor)
+        await _decidable(ctx, draft_id, actor, in_form=True)
     except IncidentError as exc:
         raise FormError({DraftField.TEXT: exc.message}) from None
     now = ctx.clock.now()
@@ -198,13 +221,14 @@ async def save_edit(ctx: BotContext, draft_id: int, *, text: str, actor: str) ->
                               payload={"draft_id": draft_id})
     if not saved:
         draft, _ = await draft_messages.load(ctx, draft_id)
-        raise FormError({DraftField.TEXT: already_decided(draft) + " Your edit was not saved."})
+        refusal = already_decided(draft, ctx.render.local_time)
+        raise FormError({DraftField.TEXT: f"{refusal} Your edit was not saved."})
 
 
 async def reject_draft(ctx: BotContext, draft_id: int, *, reason: str, actor: str) -> None:
     """Reject a pending draft; nothing is published. Refusals become field errors."""
     try:
-        draft, _ = await _decidable(ctx, draft_id, actor)
+        draft, _ = await _decidable(ctx, draft_id, actor, in_form=True)
     except IncidentError as exc:
         raise FormError({DraftField.REASON: exc.message}) from None
     now = ctx.clock.now()
@@ -219,7 +243,7 @@ async def reject_draft(ctx: BotContext, draft_id: int, *, reason: str, actor: st
                               payload={"draft_id": draft_id})
     if not won:
         draft, _ = await draft_messages.load(ctx, draft_id)
-        raise FormError({DraftField.REASON: already_decided(draft)})
+        raise FormError({DraftField.REASON: already_decided(draft, ctx.render.local_time)})
 
 
 async def retry_external(ctx: BotContext, draft_id: int, *, actor: str) -> None:

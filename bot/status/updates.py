@@ -10,9 +10,8 @@ message, the next reminder, the phase change and the summary follow.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,11 +24,12 @@ from bot.consequences.record import follow_with
 from bot.reminders import cadence
 from bot.slack.blocks import ETA_MAX, UPDATE_TEXT_MAX
 from bot.context import BotContext
+from bot.slack.blocks import View
 from bot.metrics import milestones
-from bot.config.durations import parse_duration
 from bot.errors import FormError, IncidentError
 from bot.slack.ids import UpdateField
 from bot.slack.modal_state import ModalState, StateValues
+from bot.status.eta import EtaPassed, parse_eta
 from bot.incidents.records import incident_in_channel
 from bot.incidents.phases import apply_phase_change
 from bot.slack.posting import CHANNEL_UNUSABLE
@@ -46,10 +46,6 @@ UPDATE_USAGE = "/incident update"
 UPDATE_PHASES = (Phase.INVESTIGATING, Phase.IDENTIFIED, Phase.MONITORING)
 """Phases an update may set; resolving has its own form (summary, root cause)."""
 
-UNKNOWN_ETA = frozenset({"unknown", "tbd", "n/a", "na", "none", "?", "-"})
-_CLOCK = re.compile(r"^(?:(?P<day>today|tomorrow)\s+)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm)?$",
-                    re.IGNORECASE)
-_ETA_FORMS = '"45m", "2h", "in 1h30m", "14:30", "2pm", "tomorrow 09:00", "2030-01-31 14:30" or "unknown"'
 
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
@@ -67,60 +63,6 @@ class UpdateRequest:
 
 
 # -- reading the form -------------------------------------------------------------
-
-
-def parse_eta(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """The moment an ETA names, or None when it names none ("", "unknown").
-
-    Accepts a duration from now ("45m", "in 2h"), a clock time in the
-    configured zone ("14:30", "2pm": today, or tomorrow once passed; "today"
-    or "tomorrow" may be said), or a date and time ("2030-01-31 14:30",
-    ISO 8601 with a zone). Anything else, or a moment already past, is a
-    ValueError saying what is accepted.
-    """
-    cleaned = " ".join(text.split())
-    if not cleaned or cleaned.lower() in UNKNOWN_ETA:
-        return None
-    relative = cleaned[3:] if cleaned.lower().startswith("in ") else cleaned
-    try:
-        return now + parse_duration(relative)
-    except ValueError:
-        pass
-    moment = _clock_time(cleaned, now=now, tz=tz) or _date_time(cleaned, tz=tz)
-    if moment is None:
-        raise ValueError(f"“{cleaned}” is not an ETA this bot can read. Write {_ETA_FORMS}.")
-    if moment <= now:
-        raise ValueError(f"“{cleaned}” is in the past. Give a time still to come, or “unknown”.")
-    return moment
-
-
-def _clock_time(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
-    match = _CLOCK.match(text)
-    if match is None or (match["minute"] is None and match["half"] is None):
-        return None
-    hour, minute = int(match["hour"]), int(match["minute"] or 0)
-    if match["half"]:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if match["half"].lower() == "pm" else 0)
-    if hour > 23 or minute > 59:
-        return None
-    local_now = now.astimezone(tz)
-    day = local_now.date() + timedelta(days=1 if (match["day"] or "").lower() == "tomorrow" else 0)
-    moment = datetime.combine(day, time(hour, minute), tzinfo=tz)
-    if match["day"] is None and moment <= local_now:
-        moment += timedelta(days=1)
-    return moment
-
-
-def _date_time(text: str, *, tz: ZoneInfo) -> datetime | None:
-    if ":" not in text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
 def read_form(values: StateValues, *, user_id: str, view_id: str, metadata: dict[str, Any],
@@ -147,7 +89,7 @@ def read_form(values: StateValues, *, user_id: str, view_id: str, metadata: dict
     else:
         try:
             eta_at = parse_eta(eta, now=now, tz=tz)
-        except ValueError as exc:
+        except EtaPassed as exc:
             errors[UpdateField.ETA] = str(exc)
     facing = state.yes_no(UpdateField.CUSTOMER_FACING)
     if facing is None:
@@ -174,26 +116,27 @@ def read_submission(ctx: BotContext, values: StateValues, *, user_id: str, view_
 # -- opening the form ----------------------------------------------------------------
 
 
-async def open_from_command(ctx: BotContext, *, trigger_id: str, channel_id: str) -> None:
-    """``/incident update`` in an incident channel."""
+async def form_from_command(ctx: BotContext, *, channel_id: str) -> View:
+    """The update modal for ``/incident update`` in an incident channel."""
     incident = await incident_in_channel(ctx, channel_id, UPDATE_USAGE)
     if not incident.is_open:
         raise IncidentError(f"{incident.reference} is resolved, so it needs no updates; nothing was changed. "
                             "Reopen it with `/incident reopen` if it is not over.")
-    await _open(ctx, incident, trigger_id=trigger_id)
+    return await _form(ctx, incident)
 
 
-async def open_from_button(ctx: BotContext, *, trigger_id: str, channel_id: str, user_id: str,
-                           incident_id: int | None, from_prompt: bool) -> None:
-    """*Post update* on a reminder prompt or on the pinned summary, for members of the channel."""
+async def form_from_button(ctx: BotContext, *, channel_id: str, user_id: str, incident_id: int | None,
+                           from_prompt: bool) -> View:
+    """The update modal for *Post update* on a reminder prompt or on the pinned summary, for members
+    of the channel; pressing it on a prompt is a response for the metrics."""
     incident = await responder_in_channel(ctx, channel_id=channel_id, user_id=user_id, incident_id=incident_id)
-    await _open(ctx, incident, trigger_id=trigger_id)
     if from_prompt:
         assert incident.id is not None
         await milestones.record_response(ctx, incident.id, at=ctx.clock.now(), check_in=False)
+    return await _form(ctx, incident)
 
 
-async def _open(ctx: BotContext, incident: Incident, *, trigger_id: str) -> None:
+async def _form(ctx: BotContext, incident: Incident) -> View:
     assert incident.id is not None
     async with ctx.db.session() as session:
         previous = await queries.latest_update(session=session, incident_id=incident.id)
@@ -207,7 +150,7 @@ async def _open(ctx: BotContext, incident: Incident, *, trigger_id: str) -> None
         customer_facing=incident.customer_facing,
         metadata={"incident_id": incident.id},
     )
-    await ctx.slack.open_view(trigger_id, view)
+    return view
 
 
 def _eta_prefill(ctx: BotContext, previous: IncidentUpdate | None) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from bot.incidents import records
 from bot.context import BotContext
 from bot.errors import SlackCallFailed
-from bot.slack.mrkdwn import truncate
+from bot.slack.mrkdwn import truncate, unescape
 from storage import queries
 from storage.models import Incident, TimelineEvent
 
@@ -90,7 +90,7 @@ async def _record(ctx: BotContext, incident: Incident, message: dict[str, Any], 
 
 def _message_text(message: dict[str, Any]) -> str:
     """The message's text; for a message without text, what it carried instead."""
-    text = str(message.get("text") or "").strip()
+    text = unescape(str(message.get("text") or "")).strip()
     if text:
         return text
     files = [str(f.get("name") or f.get("title") or "a file") for f in message.get("files") or []]

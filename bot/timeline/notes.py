@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import Markup
 
+from bot.consequences.kinds import Work
+from bot.consequences.record import follow_with
 from bot.context import BotContext
 from bot.errors import UsageError
 from bot.slack import blocks
 from bot.slack.gateway import Blocks
 from bot.slack.mentions import with_mentions
 from bot.slack.mrkdwn import truncate
-from bot.slack.posting import tell_channel
 from bot.slack.subcommands import COMMANDS
 from storage import queries
 from storage.models import Incident, TimelineEvent
@@ -24,9 +26,9 @@ ENTRY_TEXT_MAX = 500
 
 @dataclass(frozen=True, slots=True)
 class TimelineLine:
-    """One entry as shown: when (in the configured zone), who, what, and a link to the message."""
+    """One entry as shown: when (each reader sees it in their own zone), who, what, and a link to the message."""
 
-    at: str
+    at: datetime
     actor: str | None
     text: Markup
     permalink: str | None
@@ -35,15 +37,16 @@ class TimelineLine:
 async def add_note(ctx: BotContext, incident: Incident, text: str, *, actor: str) -> None:
     """Log a note and show it in the channel, so everyone sees what was recorded."""
     assert incident.id is not None
+    message = ctx.render.slack("note_added", incident=incident, text=with_mentions(text), actor=actor)
     async with ctx.db.session() as session:
         await queries.add_timeline(session=session, incident_id=incident.id, kind="note", actor=actor, text=text,
                                    at=ctx.clock.now())
-    await tell_channel(ctx, incident,
-                       ctx.render.slack("note_added", incident=incident, text=with_mentions(text), actor=actor))
+        await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident.id, payload={"text": message},
+                          requested_by=actor)
 
 
 async def timeline_reply(ctx: BotContext, incident: Incident, page: int) -> tuple[str, Blocks]:
-    """One page of the timeline, oldest first, with times in the configured zone."""
+    """One page of the timeline, oldest first, each time shown in the reader's own zone."""
     assert incident.id is not None
     async with ctx.db.session() as session:
         total = await queries.timeline_count(session=session, incident_id=incident.id)
@@ -63,7 +66,7 @@ async def timeline_reply(ctx: BotContext, incident: Incident, page: int) -> tupl
 def _line(ctx: BotContext, entry: TimelineEvent) -> TimelineLine:
     permalink = entry.data.get("permalink")
     return TimelineLine(
-        at=ctx.render.local_time(entry.at),
+        at=entry.at,
         actor=entry.actor if entry.actor and entry.actor[:1] in "UW" else None,
         text=with_mentions(truncate(entry.text, ENTRY_TEXT_MAX)),
         permalink=permalink if isinstance(permalink, str) else None,

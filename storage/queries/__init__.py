@@ -4,10 +4,13 @@ Imports storage.models only; re-exported here so callers write ``queries.name``.
 
 from storage.queries.incidents import get_incident, incident_by_request_key, incident_by_channel, open_incidents, current_roles, assign_role, count_open_by_severity, incident_for_update, open_roles_of, role_history
 from storage.queries.timeline import add_timeline, timeline, timeline_count, timeline_page, timeline_has, add_action_item, action_items, action_item
-from storage.queries.reminders import claim_delivery, delivery_claimed, reminder_state, open_update_dues, EscalationPlan, open_escalation_plans, answer_prompt, claim_prompt_round, latest_update, status_updates
+from storage.queries.reminders import claim_delivery, delivery_claimed, reminder_state, open_update_dues, EscalationPlan, open_escalation_plans, answer_prompt, claim_prompt_round, record_prompt, latest_update, status_updates
 from storage.queries.resolution import close_incident, reopen_incident, claim_review_reminder, claim_archive, reset_review_reminder, pending_followups
-from storage.queries.metrics import record_check_in, mark_acknowledged, mark_identified, MetricsRow, response_metrics
+from storage.queries.metrics import record_check_in, mark_acknowledged, mark_identified, MetricsRow, response_metrics, private_incidents_declared, incidents_declared
 from storage.queries.status import PUBLIC_DRAFT_STATES, get_draft, add_draft, earlier_drafts, decide_draft, edit_draft_text, supersede_older_drafts, claim_draft, mark_published, release_draft, external_pending_drafts, retry_failed_external, claim_external, renew_external, release_external, public_drafts
+from storage.queries.alerts import open_alert, latest_alert, get_alert, link_alert, dismiss_alert, alerts_for_incident, work_pending
+from storage.queries.paging import record_page, pages_for_incident, paging_work_recorded, earlier_paging_pending
+from storage.queries.tickets import action_item_by_id, action_item_by_ticket, set_action_item_ticket, set_incident_ticket, set_postmortem_page, work_state
 from storage.queries.work import (
     Settle,
     add_work,
@@ -23,6 +26,17 @@ from storage.queries.work import (
 )
 
 __all__ = [
+    "open_alert",
+    "latest_alert",
+    "get_alert",
+    "link_alert",
+    "dismiss_alert",
+    "alerts_for_incident",
+    "work_pending",
+    "record_page",
+    "pages_for_incident",
+    "paging_work_recorded",
+    "earlier_paging_pending",
     "Settle",
     "add_work",
     "renew_work",
@@ -60,6 +74,7 @@ __all__ = [
     "open_escalation_plans",
     "answer_prompt",
     "claim_prompt_round",
+    "record_prompt",
     "latest_update",
     "status_updates",
     "close_incident",
@@ -73,6 +88,8 @@ __all__ = [
     "mark_identified",
     "MetricsRow",
     "response_metrics",
+    "private_incidents_declared",
+    "incidents_declared",
     "PUBLIC_DRAFT_STATES",
     "get_draft",
     "add_draft",
@@ -89,4 +106,10 @@ __all__ = [
     "renew_external",
     "release_external",
     "public_drafts",
+    "action_item_by_id",
+    "action_item_by_ticket",
+    "set_action_item_ticket",
+    "set_incident_ticket",
+    "set_postmortem_page",
+    "work_state",
 ]

@@ -2,18 +2,19 @@
 """
 
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, literal, update
+from sqlalchemy import Integer, case, cast, func, literal, true, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.elapsed import seconds_between
 from storage.models import (
     Incident,
+    RoleAssignment,
     UTCDateTime,
 )
 from storage.severity import Severity
@@ -75,6 +76,8 @@ class MetricsRow:
     drill: bool
     declared: int
     open: int
+    detected: int
+    ttd_seconds: float
     acknowledged: int
     tta_seconds: float
     identified: int
@@ -114,18 +117,21 @@ def _in_window(since: datetime, until: datetime) -> Any:
 
 async def response_metrics(
     *, session: AsyncSession, since: datetime, until: datetime, respond_within: Mapping[int, timedelta],
-    resolve_within: Mapping[int, timedelta],
+    resolve_within: Mapping[int, timedelta], hidden: Collection[int] = (),
 ) -> list[MetricsRow]:
     """Response metrics of the incidents declared in ``[since, until)``, one row per severity and drill flag.
 
     Two aggregate queries: one over the covering index ``ix_incident_metrics``
     for everything measured, one over open incidents only for the SLAs whose
     time ran out unanswered at ``until``. An incident still inside its window
-    counts neither as met nor as missed.
+    counts neither as met nor as missed. Incidents in ``hidden`` (private ones
+    the reader is no member of) are left out of everything.
     """
+    shown = col(Incident.id).not_in(hidden) if hidden else true()
     respond = _per_severity({s: int(t.total_seconds()) for s, t in respond_within.items()})
     resolve = _per_severity({s: int(t.total_seconds()) for s, t in resolve_within.items()})
     tta, tti, ttr = col(Incident.tta_seconds), col(Incident.tti_seconds), col(Incident.ttr_seconds)
+    ttd = col(Incident.ttd_seconds)
     measured = await session.exec(
         select(  # type: ignore[call-overload]
             Incident.severity, Incident.drill, func.count(), func.count(tta), func.coalesce(func.sum(tta), 0),
@@ -133,9 +139,9 @@ async def response_metrics(
             func.coalesce(func.sum(ttr), 0), _count(ttr <= resolve),
             func.coalesce(func.sum(Incident.check_ins), 0), func.coalesce(func.sum(Incident.late_check_ins), 0),
             func.coalesce(func.sum(Incident.late_seconds_total), 0),
-            func.coalesce(func.max(Incident.late_seconds_max), 0),
+            func.coalesce(func.max(Incident.late_seconds_max), 0), func.count(ttd), func.coalesce(func.sum(ttd), 0),
         )
-        .where(_in_window(since, until))
+        .where(_in_window(since, until), shown)
         .group_by(Incident.severity, Incident.drill)
     )
     respond_cutoff = _per_severity({s: literal(until - t, UTCDateTime()) for s, t in respond_within.items()})
@@ -146,7 +152,7 @@ async def response_metrics(
             Incident.severity, Incident.drill, _count(tta.is_(None) & (declared < respond_cutoff)),
             _count(declared < resolve_cutoff),
         )
-        .where(col(Incident.resolved_at).is_(None), declared >= since, declared < until)
+        .where(col(Incident.resolved_at).is_(None), declared >= since, declared < until, shown)
         .group_by(Incident.severity, Incident.drill)
     )
     late = {(int(r[0]), bool(r[1])): (int(r[2]), int(r[3])) for r in overdue.all()}
@@ -158,7 +164,7 @@ async def response_metrics(
         unanswered, unresolved = late.get((severity, drill), (0, 0))
         rows.append(MetricsRow(
             severity=severity, drill=drill, declared=declared_n, open=declared_n - resolved,
-            acknowledged=acknowledged, tta_seconds=float(tta_sum), identified=identified,
+            detected=int(r[15]), ttd_seconds=float(r[16]), acknowledged=acknowledged, tta_seconds=float(tta_sum), identified=identified,
             tti_seconds=float(tti_sum), resolved=resolved, ttr_seconds=float(ttr_sum),
             respond_met=respond_met, respond_missed=acknowledged - respond_met + unanswered,
             resolve_met=resolve_met, resolve_missed=resolved - resolve_met + unresolved,
@@ -166,3 +172,36 @@ async def response_metrics(
             late_seconds_max=int(r[14]),
         ))
     return sorted(rows, key=lambda row: (row.severity, row.drill))
+
+
+async def private_incidents_declared(
+    *, session: AsyncSession, since: datetime, until: datetime,
+) -> list[tuple[Incident, set[str]]]:
+    """Private incidents declared in ``[since, until)``, each with the people holding one of its roles now.
+
+    Few incidents are private, so deciding who may count them is left to the
+    caller (:func:`bot.incidents.access.may_see`) rather than spelt in SQL.
+    """
+    result = await session.exec(
+        select(Incident).where(col(Incident.private).is_(True), col(Incident.declared_at) >= since,
+                               col(Incident.declared_at) < until)
+    )
+    incidents = list(result.all())
+    holders: dict[int, set[str]] = {incident.id: set() for incident in incidents if incident.id is not None}
+    if holders:
+        roles = await session.exec(
+            select(RoleAssignment.incident_id, RoleAssignment.user_id)
+            .where(col(RoleAssignment.incident_id).in_(list(holders)), col(RoleAssignment.ended_at).is_(None))
+        )
+        for incident_id, user_id in roles.all():
+            holders[incident_id].add(user_id)
+    return [(incident, holders[incident.id]) for incident in incidents if incident.id is not None]
+
+
+async def incidents_declared(*, session: AsyncSession, since: datetime, until: datetime) -> Sequence[Incident]:
+    """Every incident declared in ``[since, until)``, drills and private ones included, oldest first."""
+    result = await session.exec(
+        select(Incident).where(col(Incident.declared_at) >= since, col(Incident.declared_at) < until)
+        .order_by(col(Incident.declared_at), col(Incident.id))
+    )
+    return result.all()

@@ -21,7 +21,6 @@ from storage.models import (
 )
 
 
-
 async def claim_delivery(*, session: AsyncSession, key: str) -> bool:
     """Record a Slack delivery; False when it was handled before (a retry or double click)."""
     try:
@@ -123,6 +122,31 @@ async def claim_prompt_round(
                 col(ReminderState.prompted_at) <= lapsed_before),
         )
         .values(posting=True, prompted_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+async def record_prompt(
+    *, session: AsyncSession, incident_id: int, prompt_round: int, ts: str | None, at: datetime, escalated: bool
+) -> bool:
+    """Record how a claimed prompt round ended: posted as ``ts``, or (None) not posted; False when
+    someone else recorded that round first (a worker that adopted the prompt of one presumed dead).
+
+    A posted prompt starts the next round, counts as unanswered and waits for
+    an answer; ``escalated`` marks the run of missed prompts as escalated.
+    """
+    values: dict[str, Any] = {"posting": False}
+    if ts is not None:
+        values |= {"prompt_ts": ts, "prompted_at": at, "counted_from": at, "prompt_rounds": prompt_round + 1,
+                   "unanswered": col(ReminderState.unanswered) + 1}
+    if escalated:
+        values["escalated_at"] = at
+    result = await session.exec(
+        update(ReminderState)
+        .where(col(ReminderState.incident_id) == incident_id, col(ReminderState.prompt_rounds) == prompt_round)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     assert isinstance(result, CursorResult)

@@ -46,10 +46,11 @@
   async function watch() {
     for (;;) {
       watching = new AbortController();
+      const asked = { as, at };
       try {
-        const query = new URLSearchParams({ as, at, seen: revision });
+        const query = new URLSearchParams({ ...asked, seen: revision });
         const response = await fetch(`/api/state?${query}`, { signal: watching.signal });
-        if (response.ok) apply(await response.json());
+        if (response.ok) apply(await response.json(), asked);
         else await sleep(1000);
       } catch (error) {
         if (error.name !== "AbortError") await sleep(1000);
@@ -57,9 +58,9 @@
     }
   }
 
-  function apply(state) {
-    if (state.as !== as) return;
-    if (state.at !== at) {
+  function apply(state, asked) {
+    if (asked.as !== as || asked.at !== at) return; // the person moved on while this was on its way
+    if (state.at !== at) { // a place they may not see: the server showed #general instead
       at = state.at;
       remember();
     }
@@ -152,8 +153,8 @@
   function go(where) {
     at = where;
     remember();
+    refresh();
     if (where === "home") send("/api/home", {});
-    else refresh();
   }
 
   function press(button) {

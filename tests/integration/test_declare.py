@@ -92,6 +92,25 @@ async def test_taken_and_archived_names_get_a_suffix_and_no_channel_is_reused(bo
     assert second.channel_name == f"{base}-4"
 
 
+async def test_a_leftover_channel_the_bot_made_before_this_declare_is_never_reused(bot: RunningBot) -> None:
+    base = f"inc-{today()}-checkout-api-returning-500s"
+    leftover = bot.slack.workspace.add_channel(base, members=[bot.slack.bot_user_id], creator=bot.slack.bot_user_id)
+    leftover.created -= 3600  # made an hour ago, for an incident of an older database
+    incident = await bot.declare("Checkout API returning 500s")
+    assert incident.channel_name == f"{base}-2" and incident.channel_id != leftover.id
+    assert bot.slack.channels[incident.channel_id].name == f"{base}-2"
+    assert bot.slack.channels[leftover.id].members == {bot.slack.bot_user_id}, "nobody was invited into it"
+
+
+async def test_the_channel_a_declare_created_is_adopted_when_slacks_answer_was_lost(bot: RunningBot) -> None:
+    base = f"inc-{today()}-checkout-api-returning-500s"
+    bot.slack.drop_connection_next("conversations.create", after_effect=True)
+    incident = await bot.declare("Checkout API returning 500s")
+    assert incident.channel_name == base
+    assert [c.name for c in bot.slack.channels.values() if c.name.startswith(base)] == [base], "one channel"
+    assert ALICE in bot.slack.channels[incident.channel_id].members
+
+
 async def test_private_incident_gets_a_private_channel_and_no_announcement(bot: RunningBot) -> None:
     incident = await bot.declare("Credential leak", private=True, responders=[BOB])
     assert bot.slack.channels[incident.channel_id].is_private

@@ -113,7 +113,8 @@ async def test_update_to_draft_to_refusal_edit_double_approval_and_one_publicati
     assert f"Approved by <@{published.decided_by}> <!date^" in final and "the status page" in final
 
     late = await press(bot, published, Action.DRAFT_APPROVE, user=BOB)
-    assert "already approved" in (await bot.slack.wait_for_response(late))[0]["text"]
+    refusal = (await bot.slack.wait_for_response(late))[0]["text"]
+    assert f"already approved (<!date^{int(published.decided_at.timestamp())}^" in refusal, "in the reader's zone"
     assert len(status_posts(bot)) == 1
 
     page = await get(bot, "/status")
@@ -204,7 +205,8 @@ async def test_an_edit_modal_left_open_cannot_change_an_approved_draft(bot: Runn
     await wait_state(bot, proposed.id, DraftState.PUBLISHED)
     answer = await submit_modal(bot, callback=Callback.DRAFT_EDIT, field=DraftField.TEXT, value="Changed later",
                                 user=BOB, view_id=view_id)
-    assert "already approved" in answer["errors"][DraftField.TEXT]
+    refusal = answer["errors"][DraftField.TEXT]
+    assert "already approved" in refusal and " UTC)" in refusal and "<!date" not in refusal, "a field error is plain"
     assert "Changed later" not in (await draft(bot, proposed.id)).text
 
 

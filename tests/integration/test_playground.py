@@ -9,10 +9,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
+from bot.config.settings import IncidentConfig
+from bot.local_slack.state import User
+from bot.playground.forms import client_errors, state_values
+from bot.playground.mrkdwn import Reader, to_html
+from bot.playground.policy import in_seconds, playground_config
+from bot.playground.rendering import SHORTCUTS, Pages
+from bot.playground.screen import Author, Item
 from bot.playground.team import COMMANDER, COMMS_LEAD, OUTSIDER, RESPONDER
 from tests.playground_support import (
     Playground,
@@ -117,7 +128,7 @@ async def test_the_whole_process_through_the_page(own_directory: Path) -> None:
         file_id = re.search(r'href="/files/(F\w+)"', shared)[1]  # type: ignore[index]
         async with play.session.get(f"{play.url}/files/{file_id}") as document:
             assert document.status == 200 and "Checkout is failing" in await document.text()
-        assert await _message(play, channel, "INC-1 resolved")
+        assert await play.until(lambda: _message(play, channel, "INC-1 resolved"))
 
 
 async def test_a_field_error_from_the_bot_shows_under_its_field_with_what_was_entered(own_directory: Path) -> None:
@@ -142,7 +153,7 @@ async def test_a_field_error_from_the_bot_shows_under_its_field_with_what_was_en
 async def test_private_incident_channels_only_for_members(own_directory: Path) -> None:
     async with running() as play:
         channel = await declare(play, private=True)
-        assert 'data-place="%s"' % channel in (await play.state(RESPONDER.id))["nav"]
+        assert f'data-place="{channel}"' in (await play.state(RESPONDER.id))["nav"]
         outsider = await play.state(OUTSIDER.id, channel)
         assert f'data-place="{channel}"' not in outsider["nav"] and outsider["title"] == "#general"
         with pytest.raises(AssertionError, match="HTTP 404"):
@@ -200,3 +211,121 @@ async def test_requests_from_other_sites_are_refused(own_directory: Path) -> Non
         async with play.session.get(f"{play.url}/") as page:
             assert page.status == 200 and "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
             assert '<label for="acting">Acting as</label>' in await page.text()
+
+
+# -- rendering: mrkdwn, Block Kit and modals, without a running playground --------------------
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def reader(tz: str = "Europe/Berlin") -> Reader:
+    return Reader(tz=ZoneInfo(tz), now=NOW, users={"U1": "isabel"}, channels={"C1": "general"},
+                  groups={"S1": "oncall"})
+
+
+def test_mrkdwn_shows_formatting_names_and_dates_for_the_reader() -> None:
+    text = ("*bold* _it_ ~gone~ `co*de*` <@U1> <@U9|someone> <#C1> <#C2|secret> <!subteam^S1> <!here> "
+            "<https://example.com/a?b=1&amp;c=2|a link> <javascript:alert(1)|bad> &lt;script&gt; snake_case_name\n"
+            "&gt; quoted\n```pre <@U1>```")
+    html = to_html(text, reader())
+    for part in ["<strong>bold</strong>", "<em>it</em>", "<del>gone</del>", "<code>co*de*</code>", "@isabel",
+                 "@someone", ">#general</a>", "🔒 private channel", "@oncall", "@here",
+                 '<a href="https://example.com/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer">a link</a>',
+                 "&lt;script&gt;", "snake_case_name", "<blockquote>quoted</blockquote>", "<pre>pre &lt;@U1&gt;</pre>"]:
+        assert part in html, part
+    assert "javascript:" not in html and "<script" not in html
+    stamp = int(NOW.timestamp())
+    due = f"<!date^{stamp}^{{date_short_pretty}} {{time}}|2026-03-02 09:00 UTC>"
+    assert ">Today 10:00 AM</time>" in to_html(due, reader("Europe/Berlin"))
+    assert ">Today 4:00 AM</time>" in to_html(due, reader("America/New_York"))
+    day = f"<!date^{stamp}^{{date_num}}|2026-03-02>"
+    assert ">2026-03-01</time>" in to_html(day, reader("Pacific/Pago_Pago"))
+    assert ">2026-03-02</time>" in to_html(day, reader("Pacific/Kiritimati"))
+
+
+def test_block_kit_messages_render_as_accessible_html() -> None:
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "INC-7: Checkout :fire:"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Severity:* SEV-1"},
+         "fields": [{"type": "mrkdwn", "text": "*IC* <@U1>"}, {"type": "plain_text", "text": "<b>raw</b>"}],
+         "accessory": {"type": "image", "image_url": "https://example.com/x.png", "alt_text": "a graph"}},
+        {"type": "context", "elements": [{"type": "image", "image_url": "https://e.com/i.png", "alt_text": "icon"},
+                                          {"type": "mrkdwn", "text": "_declared_"}]},
+        {"type": "divider"},
+        {"type": "actions", "block_id": "acts", "elements": [
+            {"type": "button", "action_id": "go", "value": "7", "style": "primary",
+             "text": {"type": "plain_text", "text": "Post update"}}]},
+        {"type": "image", "image_url": "https://example.com/chart.png", "alt_text": "error rate chart"},
+    ]
+    item = Item(key="1.0", kind="message", author=Author("Incident Bot", "IB", 0, is_app=True), ts="1772442000.0",
+                text="", blocks=blocks, pinned=True)
+    html = Pages().render("message.html.j2", reader=reader(), item=item)
+    for part in ['<h3 class="bk-header">INC-7: Checkout 🔥</h3>', "<strong>Severity:</strong> SEV-1",
+                 "&lt;b&gt;raw&lt;/b&gt;", 'role="img" aria-label="a graph"', 'aria-label="icon"', "<em>declared</em>",
+                 '<hr class="bk-divider">', 'data-action="go"', 'data-block="acts"', 'data-value="7"',
+                 ">Post update</button>", 'aria-label="error rate chart"', "📌 Pinned",
+                 ">Add to incident timeline</button>", 'aria-label="React with :pushpin:"']:
+        assert part in html, part
+    ephemeral = Item(key="e1.0", kind="ephemeral", author=item.author, ts="1772442000.0", text="only *you*")
+    html = Pages().render("message.html.j2", reader=reader(), item=ephemeral)
+    assert "Only visible to you" in html and "<strong>you</strong>" in html and "data-shortcut" not in html
+
+
+def test_a_modal_is_a_labelled_dialog_with_every_input_kind() -> None:
+    yes_no = [{"value": v, "text": {"type": "plain_text", "text": v.title()}} for v in ("yes", "no")]
+    def field(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label},
+                "element": {"action_id": block_id, **element}, **extra}
+    view = {"id": "V1", "type": "modal", "title": {"type": "plain_text", "text": "Post an update"},
+            "submit": {"type": "plain_text", "text": "Post update"}, "close": {"type": "plain_text", "text": "Cancel"},
+            "blocks": [
+                field("what", "What changed", {"type": "plain_text_input", "multiline": True}),
+                field("eta", "ETA", {"type": "plain_text_input"}, optional=True,
+                      hint={"type": "plain_text", "text": "e.g. 45m"}),
+                field("phase", "Phase", {"type": "static_select", "options": yes_no}),
+                field("facing", "Customer-facing", {"type": "radio_buttons", "options": yes_no}),
+                field("checks", "Checks", {"type": "checkboxes", "options": yes_no}),
+                field("ic", "Incident commander", {"type": "users_select", "initial_user": "U1"}),
+                field("who", "Responders", {"type": "multi_users_select"}),
+                field("day", "Day", {"type": "datepicker"}),
+                field("at", "Time", {"type": "timepicker"}),
+            ]}
+    someone = User("U1", "isabel", real_name="Isabel Chen")
+    html = Pages().render("modal.html.j2", reader=reader(), view=view, people=[someone],
+                          values={"eta": {"eta": {"type": "plain_text_input", "value": "soon-ish"}}},
+                          errors={"eta": "That is not a time."})
+    assert '<dialog class="modal" aria-labelledby="modal-title" data-view="V1">' in html
+    assert '<h2 id="modal-title">Post an update</h2>' in html and '<button type="submit" class="primary">Post update' in html
+    for index, tag in enumerate(["<textarea id=\"f0\"", '<input id="f1"', '<select id="f2"']):
+        assert f'for="f{index}"' in html and tag in html
+    assert html.count('aria-invalid="true"') == 1 and 'aria-describedby="f1-error f1-hint" aria-invalid="true"' in html
+    assert '<p class="error" id="f1-error">That is not a time.</p>' in html and 'value="soon-ish"' in html
+    assert 'role="radiogroup" aria-labelledby="f3-label"' in html and 'type="checkbox"' in html
+    assert '<option value="U1" selected>Isabel Chen (@isabel)</option>' in html and "multiple" in html
+    assert 'type="date"' in html and 'type="time"' in html
+
+    entries = [("what", "what", "Rolled back"), ("eta", "eta", ""), ("phase", "phase", "no"),
+               ("facing", "facing", "yes"), ("checks", "checks", "yes"), ("checks", "checks", "no"),
+               ("ic", "ic", "U1"), ("who", "who", "U1"), ("day", "day", "2026-03-02")]
+    values = state_values(view, entries, tz=ZoneInfo("UTC"))
+    assert values["what"]["what"] == {"type": "plain_text_input", "value": "Rolled back"}
+    assert values["eta"]["eta"]["value"] is None and values["phase"]["phase"]["selected_option"]["value"] == "no"
+    assert [o["value"] for o in values["checks"]["checks"]["selected_options"]] == ["yes", "no"]
+    assert values["who"]["who"]["selected_users"] == ["U1"] and values["at"]["at"]["selected_time"] is None
+    assert client_errors(view, values) == {"at": "Please complete this required field."}
+
+
+def test_the_page_offers_the_shortcuts_the_manifest_declares() -> None:
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text())
+    declared = [(s["callback_id"], s["name"]) for s in manifest["features"]["shortcuts"] if s["type"] == "message"]
+    assert list(SHORTCUTS) == declared
+
+
+def test_fast_mode_makes_every_minute_a_second_and_nothing_longer_than_a_minute() -> None:
+    fast = playground_config(fast=True, postmortem_dir=Path("pm"))
+    sev1, sev3 = fast.policy(1), fast.policy(3)
+    assert (sev1.update_every, sev1.respond_within, sev1.escalation[0].after) == (
+        timedelta(seconds=15), timedelta(seconds=5), timedelta(seconds=15))
+    assert sev1.postmortem_within == timedelta(minutes=1) and sev3.postmortem_within is None
+    assert in_seconds(IncidentConfig(archive_after="2h")).archive_after == timedelta(minutes=1)
+    assert playground_config(fast=False, postmortem_dir=Path("pm")).policy(2).update_every == timedelta(minutes=30)

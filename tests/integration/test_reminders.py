@@ -387,3 +387,20 @@ async def test_a_prompt_round_claimed_by_a_replica_that_died_is_taken_over_once_
     assert await prompted_at(bot, incident.id) == incident.declared_at + CADENCE + CLAIM_LAPSES
     current = await state(bot, incident.id)
     assert current.prompt_rounds == 1 and not current.posting
+
+
+async def test_a_prompt_posted_by_a_replica_that_died_before_recording_it_is_adopted(bot: RunningBot) -> None:
+    incident = await bot.declare(severity=2)
+    assert incident.channel_id is not None
+    await bot.advance(CADENCE - 30 * SECOND)
+    async with bot.ctx.db.session() as session:
+        assert await queries.claim_prompt_round(session=session, incident_id=incident.id, prompt_round=0,
+                                                at=bot.clock.now(), lapsed_before=bot.clock.now())
+    posted = bot.slack.add_message(incident.channel_id, bot.slack.bot_user_id, "time for an update")
+    posted.metadata = {"event_type": "incident_update_prompt",
+                       "event_payload": {"incident_id": incident.id, "round": 0}}
+    await bot.advance(30 * SECOND)
+    assert prompt_calls(bot.slack, incident.channel_id) == [], "not posted a second time"
+    current = await state(bot, incident.id)
+    assert (current.prompt_ts, current.prompt_rounds, current.unanswered, current.posting) == (posted.ts, 1, 1, False)
+    assert (await bot.incident(incident.id)).next_update_due == incident.declared_at + 2 * CADENCE

@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,11 +20,17 @@ from storage.models import Incident, Phase
 from tests.channel_commands import event_payload
 from tests.clock import FakeClock
 from tests.resolving import resolve
-from tests.support import ALICE, RunningBot
+from tests.support import ALICE, BOB, DAVE, RunningBot
 
 pytestmark = pytest.mark.asyncio
 
 MIN = timedelta(minutes=1)
+REPORT_COLUMNS = [
+    "reference", "title", "severity", "phase", "private", "drill", "impact_started_at", "detected_at",
+    "declared_at", "acknowledged_at", "identified_at", "resolved_at", "time_to_detect_s", "time_to_acknowledge_s",
+    "time_to_identify_s", "time_to_resolve_s", "respond_met", "resolve_met", "updates", "late_updates",
+]
+"""The CSV report's header, in the order SPEC section 6 gives."""
 
 
 @pytest.fixture
@@ -155,14 +161,28 @@ async def test_report_command_prints_markdown_and_csv(bot: RunningBot, database_
     assert "| MTTR (mean time to resolve) | 1h 5m | 40m | — | — | 1h 30m |" in markdown
     assert "1 drill was run" in markdown
 
+    assert "## Incidents" in markdown and markdown.index("## Metrics") < markdown.index("## Incidents")
+    assert "| INC-2 | Stored | SEV-4 | resolved |" in markdown and "| INC-3 (drill) | Stored | SEV-2 |" in markdown
+
     assert await asyncio.to_thread(cli.main, ["report", "--since", "30d", "--format", "csv"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert [r["scope"] for r in rows] == ["all", "SEV-1", "SEV-2", "SEV-3", "SEV-4", "drills"]
-    assert {len(r) for r in rows} == {22}
-    every = rows[0]
-    assert every["declared"] == "2" and every["mttr_seconds"] == str(65 * 60)
-    assert every["respond_compliance"] == "1.0000" and rows[1]["respond_within_seconds"] == "300"
-    assert rows[-1]["declared"] == "1"
+    table = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert table[0] == REPORT_COLUMNS
+    rows = [dict(zip(table[0], row)) for row in table[1:]]
+    assert [(r["reference"], r["severity"], r["drill"]) for r in rows] == [
+        ("INC-2", "SEV-4", "false"), ("INC-1", "SEV-1", "false"), ("INC-3", "SEV-2", "true")], "oldest first"
+    sev1 = rows[1]
+    declared = datetime.fromisoformat(sev1["declared_at"])
+    assert sev1["acknowledged_at"] == (declared + 2 * MIN).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert sev1["resolved_at"] == (declared + 40 * MIN).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (sev1["time_to_acknowledge_s"], sev1["time_to_identify_s"], sev1["time_to_resolve_s"]) == (
+        "120", "600", "2400")
+    assert (sev1["respond_met"], sev1["resolve_met"], sev1["phase"], sev1["private"]) == (
+        "true", "true", "resolved", "false")
+    assert rows[0]["resolve_met"] == "true", "SEV-4 resolved in 1h 30m, within 72h"
+    unmeasured = rows[2]
+    assert unmeasured["acknowledged_at"] == unmeasured["time_to_resolve_s"] == unmeasured["impact_started_at"] == ""
+    assert unmeasured["detected_at"] == unmeasured["declared_at"]
+    assert unmeasured["respond_met"] == "false", "open a day without a response: the 15m window has run out"
 
 
 async def test_an_empty_report_range_is_a_clear_empty_report(bot: RunningBot, database_url: str,
@@ -174,8 +194,7 @@ async def test_an_empty_report_range_is_a_clear_empty_report(bot: RunningBot, da
     out = capsys.readouterr().out
     assert "No incidents were declared in this period." in out and "## Targets" in out
     assert await asyncio.to_thread(cli.main, ["report", "--since", "1d", "--format", "csv"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0]["declared"] == "0" and rows[0]["mtta_seconds"] == ""
+    assert list(csv.reader(io.StringIO(capsys.readouterr().out))) == [REPORT_COLUMNS]
 
 
 @pytest.mark.parametrize("since", ["yesterday", "0d", "2999-01-01", "2024-02-30"])
@@ -213,3 +232,28 @@ async def test_app_home_shows_the_response_metrics(bot: RunningBot) -> None:
     home = json.dumps(bot.slack.home_view(ALICE)["blocks"])
     assert "Response metrics, last 30 days" in home and "1 drill left out" in home
     assert "MTTA *2m*" in home and "MTTR *40m*" in home and "SEV-1: 1" in home
+
+
+async def test_a_private_incident_counts_only_for_its_members(bot: RunningBot) -> None:
+    await bot.declare("Leaked credentials", severity=1, private=True, responders=[BOB])
+    await bot.advance(MIN)
+    general = bot.slack.channel_by_name("general").id
+
+    outsider = await bot.command_reply("stats", user_id=DAVE, channel_id=general)
+    assert "No incidents were declared" in outsider and "SEV-1*: 1" not in outsider
+    assert "Leaked credentials" not in await bot.command_reply("list", user_id=DAVE, channel_id=general)
+    for member in (ALICE, BOB):
+        assert "*SEV-1*: 1 incident, 1 open" in await bot.command_reply("stats", user_id=member, channel_id=general)
+
+    async def home_of(user: str) -> str:
+        published = len(bot.slack.calls_to("views.publish"))
+        await bot.requests.event(event_payload("app_home_opened", user=user, channel="D0HOME", tab="home"))
+        await bot.slack.wait_for("views.publish", count=published + 1)
+        return json.dumps(bot.slack.home_view(user)["blocks"])
+
+    assert "No incidents were declared" in await home_of(DAVE)
+    assert "Incidents: *1*" in await home_of(BOB)
+
+    async with httpx.AsyncClient(base_url=bot.url) as client:
+        operators = (await client.get("/metrics")).text
+    assert 'incident_bot_incidents_declared{severity="SEV-1"} 1.0' in operators, "operators count everything"

@@ -55,9 +55,11 @@ async def test_killed_mid_declare_is_finished_at_start_up_without_duplicates(
     try:
         async def finished() -> bool:
             incidents = await stored_incidents(database_url)
-            return bool(incidents) and incidents[0].declarer_told
+            return bool(incidents) and all((incidents[0].declarer_told, incidents[0].summary_pinned,
+                                            incidents[0].announced, incidents[0].topic_set,
+                                            incidents[0].members_invited))
 
-        deadline = 20.0
+        deadline = 30.0
         while not await finished():
             deadline -= 0.1
             assert deadline > 0, second.log()

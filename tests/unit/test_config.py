@@ -381,3 +381,10 @@ def test_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(b'timezone = "\xff"\n')
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path)
+
+
+def test_drills_escalate_nobody_unless_the_drills_table_says_so(tmp_path: Path) -> None:
+    assert IncidentConfig().drills.escalate is False
+    assert load_config(write_toml(tmp_path, "[drills]\nescalate = true\n")).drills.escalate is True
+    assert "drills.escalate" in config_error(tmp_path, '[drills]\nescalate = "yes"\n')
+    assert "drills.page" in config_error(tmp_path, "[drills]\npage = true\n")

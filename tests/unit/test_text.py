@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slack.mrkdwn import neutralise, truncate
+from bot.slack.mrkdwn import neutralise, truncate, unescape
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,8 @@ def test_no_input_survives_as_markup(text: str) -> None:
 def test_truncate_marks_the_cut() -> None:
     assert truncate("abcdef", 4) == "abc…"
     assert truncate("abc", 4) == "abc"
+
+
+def test_slack_escaping_is_undone_once_for_text_kept_as_data() -> None:
+    assert unescape("R&amp;D &lt;b&gt; &amp;amp;") == "R&D <b> &amp;"
+    assert neutralise(unescape("fish &amp; chips")) == "fish &amp; chips"

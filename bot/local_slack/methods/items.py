@@ -1,4 +1,4 @@
-"""pins.*, bookmarks.add and reactions.add: things attached to channels and messages."""
+"""pins.*, bookmarks.* and reactions.add: things attached to channels and messages."""
 
 from __future__ import annotations
 
@@ -72,6 +72,13 @@ def bookmarks_add(ws: Workspace, p: Params) -> dict[str, Any]:
     return {"bookmark": bookmark}
 
 
+def bookmarks_list(ws: Workspace, p: Params) -> dict[str, Any]:
+    """A channel's bookmarks, oldest first."""
+    channel = channel_arg(ws, p, "channel_id")
+    require_member(ws, channel)
+    return {"bookmarks": list(channel.bookmarks)}
+
+
 def reactions_add(ws: Workspace, p: Params) -> dict[str, Any]:
     """React as the bot; the same reaction twice answers `already_reacted`."""
     channel = channel_arg(ws, p)
@@ -90,5 +97,6 @@ HANDLERS: dict[str, Handler] = {
     "pins.add": pins_add,
     "pins.remove": pins_remove,
     "bookmarks.add": bookmarks_add,
+    "bookmarks.list": bookmarks_list,
     "reactions.add": reactions_add,
 }

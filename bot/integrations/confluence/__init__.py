@@ -1,0 +1,1 @@
+"""Post-mortems published as Confluence pages."""

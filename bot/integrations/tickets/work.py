@@ -1,0 +1,166 @@
+"""The tracker work that follows changes: opening and closing tickets, keeping the incident's current.
+
+Each function is a performer of the follow-up worker and is safe to run again:
+a ticket already recorded is not opened twice, and a retried attempt first
+looks in the tracker for the ticket an interrupted one may have opened. A
+ticket is recorded on its action item (or incident) with a conditional
+update, so two workers can never record two tickets for one item.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from bot.consequences.kinds import Work
+from bot.consequences.record import follow_with
+from bot.context import BotContext
+from bot.errors import ServiceCallFailed
+from bot.incidents.records import load_incident
+from bot.integrations.tickets.providers import tracker_for
+from bot.integrations.tickets.specs import Person, action_item_spec, incident_spec
+from bot.integrations.tickets.tracker import Ticket, TicketSpec, Tracker
+from bot.slack.mentions import with_mentions
+from storage import queries
+from storage.models import ActionItem, FollowUpWork, Incident, WorkState
+
+log = logging.getLogger(__name__)
+
+
+def open_key(item_id: int) -> str:
+    return f"ticket:open:{item_id}"
+
+
+def close_key(item_id: int) -> str:
+    return f"ticket:close:{item_id}"
+
+
+def incident_key(incident_id: int) -> str:
+    """The incident's ticket is opened as a declare step, under the declare's own key."""
+    return f"declare:{incident_id}:{Work.OPEN_INCIDENT_TICKET.value}"
+
+
+async def open_ticket(ctx: BotContext, work: FollowUpWork) -> None:
+    """Open the action item's ticket, assigned to its owner where the tracker knows their e-mail."""
+    item, incident = await _item(ctx, work)
+    if item.ticket_id is not None:
+        return
+    tracker = tracker_for(ctx)
+    spec, owner = await action_item_spec(ctx, incident, item)
+    ticket = await _earlier_attempt(ctx, tracker, spec, work)
+    if ticket is None:
+        ticket = await tracker.open(replace(spec, assignee=await _assignee(tracker, owner)))
+    assert item.id is not None and incident.id is not None
+    async with ctx.db.session() as session:
+        if not await queries.set_action_item_ticket(session=session, item_id=item.id, ticket_id=ticket.id,
+                                                    key=ticket.key, url=ticket.url):
+            return
+        await queries.add_timeline(
+            session=session, incident_id=incident.id, kind="ticket_opened", at=ctx.clock.now(),
+            text=f"{tracker.name} ticket {ticket.key} opened for action item #{item.number}: {ticket.url}",
+            data={"number": item.number, "key": ticket.key, "url": ticket.url, "tracker": tracker.name},
+        )
+        text = ctx.render.slack("ticket_opened", incident=incident, item=item, ticket=ticket, tracker=tracker.name,
+                                text=with_mentions(item.text))
+        await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident.id, payload={"text": text})
+        await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id, payload={"topic": False})
+
+
+async def close_ticket(ctx: BotContext, work: FollowUpWork) -> None:
+    """Close the ticket of an action item closed in Slack; waits while the ticket is still being opened."""
+    item, incident = await _item(ctx, work)
+    tracker = tracker_for(ctx)
+    if item.ticket_id is None or item.ticket_key is None or item.ticket_url is None:
+        assert item.id is not None
+        await _wait_for_opening(ctx, tracker, open_key(item.id), "closing the ticket")
+        return
+    ticket = Ticket(id=item.ticket_id, key=item.ticket_key, url=item.ticket_url)
+    await tracker.close(ticket)
+    assert incident.id is not None
+    async with ctx.db.session() as session:
+        await queries.add_timeline(session=session, incident_id=incident.id, kind="ticket_closed",
+                                   at=ctx.clock.now(), text=f"{tracker.name} ticket {ticket.key} closed",
+                                   data={"number": item.number, "key": ticket.key})
+
+
+async def open_incident_ticket(ctx: BotContext, work: FollowUpWork) -> None:
+    """Open the incident's own ticket (``incident_ticket = true``) once its channel exists."""
+    incident = await _incident(ctx, work)
+    if incident.ticket_id is not None:
+        return
+    tracker = tracker_for(ctx)
+    spec = await incident_spec(ctx, incident)
+    ticket = await _earlier_attempt(ctx, tracker, spec, work) or await tracker.open(spec)
+    assert incident.id is not None
+    async with ctx.db.session() as session:
+        if not await queries.set_incident_ticket(session=session, incident_id=incident.id, ticket_id=ticket.id,
+                                                 key=ticket.key, url=ticket.url):
+            return
+        await queries.add_timeline(
+            session=session, incident_id=incident.id, kind="ticket_opened", at=ctx.clock.now(),
+            text=f"{tracker.name} ticket {ticket.key} opened for the incident: {ticket.url}",
+            data={"key": ticket.key, "url": ticket.url, "tracker": tracker.name},
+        )
+        await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id, payload={"topic": False})
+        if not incident.is_open:  # resolved while the ticket was being opened
+            await follow_with(ctx, session, Work.UPDATE_INCIDENT_TICKET, incident_id=incident.id)
+
+
+async def update_incident_ticket(ctx: BotContext, work: FollowUpWork) -> None:
+    """Bring the incident's ticket up to date (severity, title, resolution); close it once resolved."""
+    incident = await _incident(ctx, work)
+    tracker = tracker_for(ctx)
+    if incident.ticket_id is None or incident.ticket_key is None or incident.ticket_url is None:
+        assert incident.id is not None
+        await _wait_for_opening(ctx, tracker, incident_key(incident.id), "updating the incident's ticket")
+        return
+    ticket = Ticket(id=incident.ticket_id, key=incident.ticket_key, url=incident.ticket_url)
+    await tracker.update(ticket, await incident_spec(ctx, incident))
+    if not incident.is_open:
+        await tracker.close(ticket)
+
+
+async def _earlier_attempt(ctx: BotContext, tracker: Tracker, spec: TicketSpec, work: FollowUpWork) -> Ticket | None:
+    """On a retry, the ticket an interrupted attempt opened, unless another record already owns it."""
+    if work.attempts <= 1:
+        return None
+    found = await tracker.find_opened(spec)
+    if found is None or spec.is_incident:
+        return found
+    async with ctx.db.session() as session:
+        owner = await queries.action_item_by_ticket(session=session, ticket_id=found.id)
+    return found if owner is None else None
+
+
+async def _assignee(tracker: Tracker, owner: Person | None) -> str | None:
+    """The owner as the tracker knows them; a lookup the tracker refuses leaves the ticket unassigned."""
+    if owner is None or owner.email is None:
+        return None
+    try:
+        return await tracker.find_person(owner.email)
+    except ServiceCallFailed as exc:
+        if exc.transient:
+            raise
+        log.warning("%s would not look up the owner, so the ticket is unassigned: %s", tracker.name, exc)
+        return None
+
+
+async def _wait_for_opening(ctx: BotContext, tracker: Tracker, key: str, operation: str) -> None:
+    """A ticket still being opened is waited for (tried again later); one that never opened needs nothing."""
+    async with ctx.db.session() as session:
+        state = await queries.work_state(session=session, key=key)
+    if state == WorkState.PENDING:
+        raise ServiceCallFailed(tracker.name, operation, "the ticket is still being opened", transient=True)
+
+
+async def _item(ctx: BotContext, work: FollowUpWork) -> tuple[ActionItem, Incident]:
+    async with ctx.db.session() as session:
+        item = await queries.action_item_by_id(session=session, item_id=int(work.payload["item_id"]))
+    if item is None:
+        raise LookupError(f"action item {work.payload['item_id']} does not exist")
+    return item, await load_incident(ctx, item.incident_id)
+
+
+async def _incident(ctx: BotContext, work: FollowUpWork) -> Incident:
+    assert work.incident_id is not None
+    return await load_incident(ctx, work.incident_id)
