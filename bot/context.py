@@ -38,7 +38,7 @@ class BotContext:
     work_ready: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when follow-up work was committed in this process, to wake the worker at once."""
     http: OutsideHttp = field(default_factory=OutsideHttp)
-    """The HTTP session shared by the outside services other than Slack (trackers, Confluence)."""
+    """The HTTP session shared by the outside services other than Slack (trackers, Confluence, PagerDuty)."""
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run work in the background, keeping a reference so the task is not collected."""

@@ -411,4 +411,4 @@ class ReminderState(SQLModel, table=True):
 
 # Alerts and pages live in their own module (this one would outgrow a reader);
 # imported here so that this module's metadata still holds every table.
-from storage.alert_models import Alert, AlertHandling, AlertStatus, OncallPage  # noqa: E402, F401
+from storage.alert_models import Alert, AlertHandling, AlertStatus, OncallPage  # noqa: F401

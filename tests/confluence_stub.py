@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import itertools
 import re
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree import ElementTree
 
 from aiohttp import web
 

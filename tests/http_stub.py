@@ -110,7 +110,9 @@ def hmac_hex(secret: str, body: bytes) -> str:
 
 async def post_webhook(url: str, body: bytes, headers: dict[str, str]) -> int:
     """Deliver a webhook as the service would: the raw body, its headers; returns the HTTP status."""
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, data=body, headers={"Content-Type": "application/json", **headers}) as response:
-            await response.read()
-            return response.status
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers={"Content-Type": "application/json", **headers}) as response,
+    ):
+        await response.read()
+        return response.status

@@ -151,7 +151,7 @@ class FakeJira(LocalService):
         return self.answer(request, body, 204)
 
     async def _transitions(self, request: web.Request) -> web.Response:
-        issue, refusal = self._issue(request, None)
+        _, refusal = self._issue(request, None)
         if refusal is not None:
             return refusal
         listed = [{"id": tid, "name": name, "to": STATUSES[name], "hasScreen": False, "isGlobal": True}

@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 
-from bot.slack.ids import Action, Callback, UpdateField
-from bot.runtime.scheduler import ScheduledJob, scheduled
-from storage import queries
-from storage.models import Incident, IncidentUpdate, ReminderState, TimelineEvent
 from bot.local_slack.server import Call, FakeSlack
 from bot.local_slack.state import Message
+from bot.runtime.scheduler import ScheduledJob, scheduled
+from bot.slack.ids import Action, Callback, UpdateField
+from storage import queries
+from storage.models import Incident, IncidentUpdate, ReminderState, TimelineEvent
 from tests.support import ALICE, RunningBot
 
 PROMPT_ACTIONS = {Action.REMINDER_POST_UPDATE, Action.REMINDER_NO_CHANGE, Action.REMINDER_SNOOZE}

@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy import create_engine, text
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.config.settings import IncidentConfig, load_settings
 from bot.context import BotContext
 from bot.local_slack.requests import SignedRequests
@@ -34,6 +34,8 @@ ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
 
 MAX_STEPS = 1000
 """How many due times one :meth:`RunningBot.advance` may stop at before it calls the jobs runaway."""
+RETRY_HORIZON = timedelta(seconds=10)
+"""How far ahead `settled` looks for retries on the machine's clock (a retry waits 1 s, then 2, 4, 8)."""
 
 
 def free_port() -> int:
@@ -237,12 +239,18 @@ class RunningBot:
             await self.settled()
         return await self.incident(incident_id)
 
-    async def settled(self, timeout: float = 10.0) -> None:
-        """Wait until every piece of follow-up work due now is done or has failed for good."""
+    async def settled(self, timeout: float = 15.0) -> None:
+        """Wait until every piece of follow-up work due now is done or has failed for good.
+
+        On the machine's clock, a piece retried after a hiccup (due again in a few
+        seconds) is waited for too; on a test clock, time moves only when the test
+        advances it, so only what is due now counts.
+        """
+        horizon = RETRY_HORIZON if isinstance(self.ctx.clock, SystemClock) else timedelta(0)
 
         async def idle() -> bool:
             async with self.ctx.db.session() as session:
-                return await queries.due_work_count(session=session, now=self.ctx.clock.now()) == 0
+                return await queries.due_work_count(session=session, now=self.ctx.clock.now() + horizon) == 0
 
         await self.wait_until(idle, timeout)
 

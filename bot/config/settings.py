@@ -109,6 +109,7 @@ class IncidentConfig(_ConfigModel):
     approvers: list[PrincipalId] = Field(default_factory=list)
     escalate_after: int = Field(default=2, ge=1, strict=True)
     archive_after: DurationOrNever = None
+    snooze: Duration = timedelta(minutes=15)
     postmortem_dir: DirectoryPath = Path("postmortems")
     templates_dir: ExistingDirectoryOrNone = None
     severities: dict[str, SeverityPolicy] = Field(default_factory=dict, validate_default=True)

@@ -47,6 +47,7 @@ class Worker:
         self.ctx = ctx
         self._running: dict[int, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(RUNNING_AT_ONCE)
+        self._stopping = False
 
     async def run(self) -> None:
         """Claim, perform, sleep until woken or the next poll; forever."""
@@ -57,14 +58,26 @@ class Worker:
                 claimed = await self._claim()
                 for work in claimed:
                     self._start(work)
+                if self._stopping and not claimed and not self._running:
+                    return
                 if len(claimed) < BATCH:
                     await self._sleep()
         finally:
             renewal.cancel()
 
+    def stop_when_done(self) -> None:
+        """A graceful stop: finish the work due now (and what it leads to), then return from :meth:`run`.
+
+        Work due later (a retry waiting out its backoff) stays in the database for
+        the next start or another replica.
+        """
+        self._stopping = True
+        self.ctx.work_ready.set()
+
     async def _sleep(self) -> None:
+        wait = 0.05 if self._stopping else POLL_SECONDS  # stopping: look again as soon as a piece ends
         try:
-            await asyncio.wait_for(self.ctx.work_ready.wait(), POLL_SECONDS)
+            await asyncio.wait_for(self.ctx.work_ready.wait(), wait)
         except TimeoutError:
             pass
 

@@ -21,7 +21,8 @@ from storage.models import Incident, Role
 
 
 async def declare_incident(ctx: BotContext, request: DeclareRequest) -> tuple[Incident, bool]:
-    """Store the incident, its IC and the first timeline entry in one transaction.
+    """Store the incident, its IC and the first timeline entry in one transaction, with what follows
+    (the channel, a page when its severity pages, the link to the alert it was declared from).
 
     Returns the incident and whether it is new; a repeated submission of the
     same modal (double click, Slack retry) returns the first one.

@@ -1,6 +1,6 @@
 """One HTTP session for every outside service but Slack, and what their answers mean.
 
-Trackers and Confluence share one aiohttp session (and so its pool of
+Trackers, Confluence and PagerDuty share one aiohttp session (and so its pool of
 kept-alive connections), opened on first use and closed when the bot stops.
 Each call is one attempt: the follow-up worker retries what may pass (no
 answer, a timeout, 429, 5xx) with backoff, and reports what was refused.

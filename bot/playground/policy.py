@@ -63,7 +63,8 @@ def in_seconds(config: IncidentConfig) -> IncidentConfig:
     """Every cadence, target and delay divided by 60, and none longer than a minute."""
     severities = {name: _policy_in_seconds(policy) for name, policy in config.severities.items()}
     archive = None if config.archive_after is None else _shortened(config.archive_after)
-    return config.model_copy(update={"severities": severities, "archive_after": archive})
+    return config.model_copy(update={"severities": severities, "archive_after": archive,
+                                     "snooze": _shortened(config.snooze)})
 
 
 def _policy_in_seconds(policy: SeverityPolicy) -> SeverityPolicy:

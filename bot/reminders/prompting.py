@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.config.durations import format_duration
 from bot.context import BotContext
 from bot.incidents.summary import refresh_summary
 from bot.reminders.escalation import escalate_missed
@@ -153,7 +154,8 @@ async def _post_prompt(
                             since=readable(now - last), cadence=every, missed=missed)
     try:
         posted = await ctx.slack.post_message(incident.channel_id, text=text, metadata=metadata,
-                                              blocks=blocks.reminder_prompt(text, incident_id=incident.id))
+                                              blocks=blocks.reminder_prompt(text, incident_id=incident.id,
+                                                                                 snooze=format_duration(ctx.config.snooze)))
     except SlackCallFailed as exc:
         log.warning("could not post the update reminder for %s: %s", incident.reference, exc)
         return None

@@ -9,7 +9,6 @@ touched loses its buttons and says how it was answered.
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -23,7 +22,6 @@ from bot.reminders.state import PromptOutcome
 from storage import queries
 from storage.models import Incident
 
-SNOOZE = timedelta(minutes=15)
 
 
 async def responder_in_channel(ctx: BotContext, *, channel_id: str, user_id: str,
@@ -67,7 +65,7 @@ async def _answer(ctx: BotContext, incident: Incident, *, user_id: str, pressed_
     assert incident.id is not None
     incident_id = incident.id
     now = ctx.clock.now()
-    next_due = now + (SNOOZE if snoozed else cadence.cadence(ctx, incident))
+    next_due = now + (ctx.config.snooze if snoozed else cadence.cadence(ctx, incident))
     async with ctx.incident_locks[incident_id]:
         async with ctx.db.session() as session:
             state = await queries.reminder_state(session=session, incident_id=incident_id)

@@ -153,15 +153,18 @@ class Runtime:
         self.sole_process.release()
 
     async def _stop_worker(self) -> None:
-        """Stop claiming follow-up work and let the pieces in progress end; the rest waits in the database."""
-        if self._worker_task is not None:
+        """Finish the follow-up work due now, for up to :data:`FINISH_SECONDS`; what is left (a retry
+        waiting out its backoff, work cut short by the deadline) stays in the database for the next start."""
+        if self._worker_task is None:
+            return
+        self.worker.stop_when_done()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._worker_task), FINISH_SECONDS)
+        except TimeoutError:
+            log.warning("stopping with follow-up work in progress; another start takes it up")
             self._worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker_task
-        try:
-            await asyncio.wait_for(self.worker.finish(), FINISH_SECONDS)
-        except TimeoutError:
-            log.warning("stopping with follow-up work in progress; another start takes it up")
             await self.worker.cancel()
 
     async def _finish_acknowledged(self) -> None:

@@ -272,15 +272,15 @@ UPDATE_TEXT_MAX = 3000
 ETA_MAX = 100
 
 
-def reminder_prompt(body: str, *, incident_id: int) -> list[Block]:
-    """An update reminder: the text, then the three ways to answer it."""
+def reminder_prompt(body: str, *, incident_id: int, snooze: str) -> list[Block]:
+    """An update reminder: the text, then the three ways to answer it (``snooze`` as people read it)."""
     value = str(incident_id)
     return [
         *sections(body),
         ActionsBlock(block_id="update_reminder", elements=[
             ButtonElement(action_id=Action.REMINDER_POST_UPDATE, text="Post update", style="primary", value=value),
             ButtonElement(action_id=Action.REMINDER_NO_CHANGE, text="No change", value=value),
-            ButtonElement(action_id=Action.REMINDER_SNOOZE, text="Snooze 15 min", value=value),
+            ButtonElement(action_id=Action.REMINDER_SNOOZE, text=f"Snooze {snooze}", value=value),
         ]),
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from datetime import date, datetime
+from datetime import date
 
 from bot.consequences.kinds import Work
 from bot.consequences.record import follow_with

@@ -16,7 +16,6 @@ from storage.models import (
 )
 
 
-
 async def get_incident(*, session: AsyncSession, incident_id: int) -> Incident | None:
     return await session.get(Incident, incident_id)
 

@@ -136,6 +136,19 @@ async def test_snooze_asks_again_in_fifteen_minutes(bot: RunningBot) -> None:
     assert len(prompt_calls(bot.slack, incident.channel_id)) == 2, "asked again fifteen minutes after the snooze"
 
 
+async def test_the_snooze_is_as_long_as_the_configuration_says(make_bot: Callable[..., Any]) -> None:
+    bot = await make_bot(IncidentConfig(snooze="5m"))
+    incident = await bot.declare(severity=2)
+    await bot.advance(CADENCE)
+    (prompt,) = prompt_calls(bot.slack, incident.channel_id)
+    labels = [e["text"]["text"] for b in prompt.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert "Snooze 5m" in labels
+    pressed_at = bot.clock.now()
+    await press(bot, incident, Action.REMINDER_SNOOZE, prompt.response["ts"])
+    await bot.wait_until(lambda: "snoozed" in message(bot.slack, incident.channel_id, prompt.response["ts"]).text)
+    assert (await bot.incident(incident.id)).next_update_due == pressed_at + timedelta(minutes=5)
+
+
 async def test_an_old_prompt_answers_the_current_one_and_nothing_is_answered_twice(bot: RunningBot) -> None:
     incident = await bot.declare(severity=2)
     await bot.advance(2 * CADENCE)

@@ -72,7 +72,7 @@ async def test_resolving_through_the_modal_closes_and_tells_everyone(bot: Runnin
     assert resolved.next_update_due is None
 
     channel = texts(bot, incident.channel_id)
-    assert any("INC-%d resolved" % incident.id in t and "Rolled back release 42" in t for t in channel)
+    assert any(f"INC-{incident.id} resolved" in t and "Rolled back release 42" in t for t in channel)
     announcements = bot.slack.channel_by_name("incidents")
     assert any("resolved" in m.text and f"<#{incident.channel_id}>" in m.text for m in announcements.messages)
 

@@ -13,11 +13,20 @@ from bot.config.settings import IncidentConfig
 from bot.integrations.tickets.config import TicketsConfig
 from storage import queries
 from storage.models import WorkState
-from tests.channel_commands import action_items, kinds, run, summary, timeline, wait_for_post, wait_for_summary
+from tests.channel_commands import (
+    action_items,
+    kinds,
+    run,
+    summary,
+    timeline,
+    wait_for_post,
+    wait_for_summary,
+)
 from tests.http_stub import post_webhook
 from tests.jira_stub import EMAIL, TOKEN, WEBHOOK_SECRET, FakeJira
 from tests.resolving import resolve
 from tests.support import ALICE, BOB, RunningBot
+from tests.tracking import has_kind, with_summary
 
 ENV = {"JIRA_EMAIL": EMAIL, "JIRA_API_TOKEN": TOKEN, "JIRA_WEBHOOK_SECRET": WEBHOOK_SECRET}
 
@@ -56,6 +65,7 @@ async def test_an_action_item_becomes_a_ticket_and_closing_it_in_jira_closes_it_
 ) -> None:
     bot = await jira_bot()
     incident = await bot.declare("Queue backlog")
+    incident = await with_summary(bot, incident)
     await run(bot, f"action Add alerting on queue depth <@{ALICE}|alice> due 2099-01-15", incident.channel_id)
     item = await ticket_of(bot, incident)
 
@@ -201,6 +211,3 @@ async def test_a_private_incident_gets_no_ticket_of_its_own(jira_bot: Callable[.
         work = await queries.work_for_incident(session=session, incident_id=incident.id)
     assert all(w.state == WorkState.DONE for w in work) and "tickets.open_incident" not in {w.kind for w in work}
 
-
-async def has_kind(bot: RunningBot, incident: Any, kind: str) -> bool:
-    return kind in await kinds(bot, incident)

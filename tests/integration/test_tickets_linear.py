@@ -10,10 +10,19 @@ import pytest
 
 from bot.config.settings import IncidentConfig
 from bot.integrations.tickets.config import TicketsConfig
-from tests.channel_commands import action_items, kinds, run, summary, timeline, wait_for_post, wait_for_summary
+from tests.channel_commands import (
+    action_items,
+    kinds,
+    run,
+    summary,
+    timeline,
+    wait_for_post,
+    wait_for_summary,
+)
 from tests.linear_stub import API_KEY, WEBHOOK_SECRET, FakeLinear
 from tests.resolving import resolve
 from tests.support import ALICE, RunningBot
+from tests.tracking import has_kind, with_summary
 
 ENV = {"LINEAR_API_KEY": API_KEY, "LINEAR_WEBHOOK_SECRET": WEBHOOK_SECRET}
 
@@ -44,9 +53,6 @@ async def opened_item(bot: RunningBot, incident: Any, timeout: float = 10.0) -> 
     return (await action_items(bot, incident))[0]
 
 
-async def has_kind(bot: RunningBot, incident: Any, kind: str) -> bool:
-    return kind in await kinds(bot, incident)
-
 
 async def test_an_action_item_becomes_an_issue_and_completing_it_in_linear_closes_it_in_slack(
     linear_bot: Callable[..., Any], linear: FakeLinear
@@ -54,6 +60,7 @@ async def test_an_action_item_becomes_an_issue_and_completing_it_in_linear_close
     alice = linear.add_user("alice@example.com", "Alice")
     bot = await linear_bot()
     incident = await bot.declare("Webhook deliveries delayed")
+    incident = await with_summary(bot, incident)
     await run(bot, f"action Add a dead-letter queue <@{ALICE}|alice> due 2099-03-01", incident.channel_id)
     item = await opened_item(bot, incident)
 

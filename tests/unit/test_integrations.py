@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -75,8 +75,8 @@ def test_a_bad_tickets_table_names_the_key(tmp_path: Path, table: str, expected:
     ('[confluence]\nurl = "https://x.atlassian.net"\nspace = "OPS"\nparent_page_id = "home"',
      'confluence.parent_page_id: "home" is not a Confluence page id'),
     ('bridge_url = "meet.example.com/{reference}"', 'bridge_url: "meet.example.com/{reference}" is not an http'),
-    ('bridge_url = "https://meet.example.com/{incident}"', "bridge_url: \"https://meet.example.com/{incident}\" has "
-                                                           "the placeholder {incident}"),
+    ('bridge_url = "https://meet.example.com/{incident}"',
+     'bridge_url: "https://meet.example.com/{incident}" has the placeholder {incident}'),
     ('bridge_url = "https://meet.example.com/{reference"', "has an unmatched { or }"),
 ])
 def test_bad_confluence_and_bridge_settings_name_the_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -97,8 +97,8 @@ def test_missing_secrets_stop_start_up_naming_each_variable(tmp_path: Path) -> N
         check_configured(settings, config)
     lines = str(caught.value).splitlines()
     assert lines == [
-        'tickets: the [tickets] table (provider = "jira") needs JIRA_WEBHOOK_SECRET; set it in the environment, '
-        "or remove the table",
+        ('tickets: the [tickets] table (provider = "jira") needs JIRA_WEBHOOK_SECRET; set it in the environment, '
+         "or remove the table"),
         "confluence: the [confluence] table needs CONFLUENCE_EMAIL; set it in the environment, or remove the table",
         "confluence: the [confluence] table needs CONFLUENCE_API_TOKEN; set it in the environment, or remove the table",
     ]

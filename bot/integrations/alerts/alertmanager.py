@@ -18,7 +18,15 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from bot.integrations.alerts.events import AlertEvent, BadPayload, Change, Link, sender, validated, web_links
+from bot.integrations.alerts.events import (
+    AlertEvent,
+    BadPayload,
+    Change,
+    Link,
+    sender,
+    validated,
+    web_links,
+)
 
 VERSIONS = {"4": "alertmanager", "1": "grafana"}
 """Payload versions, and the source each comes from: Alertmanager's is 4, Grafana's contact point says 1."""

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+)
 
 from bot.config.problems import show
 from storage.severity import Severity
@@ -20,6 +27,8 @@ DECLARE_MODES = ("auto", "button", "off")
 
 
 def _severity(value: object) -> Severity:
+    if isinstance(value, Severity):
+        return value
     if isinstance(value, str):
         try:
             return Severity.parse(value)

@@ -8,10 +8,9 @@ by a PUT carrying the next version number, as Confluence requires.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
-
-import base64
 
 from bot.errors import ServiceCallFailed
 from bot.integrations.confluence.config import ConfluenceConfig, ConfluenceSecrets

@@ -5,12 +5,15 @@ for an incident resolved meanwhile is not sent, a resolve for one reopened
 meanwhile is not either, and an incident's pages go out in the order they
 were recorded (a later one waits while an earlier one is pending). A
 trigger waits a few seconds for the incident channel so the page can link
-it, but never for long: paging must not depend on Slack. PagerDuty being
+it (and its people, who are told if the page fails), but never for long:
+paging must not depend on Slack. PagerDuty being
 away is retried with backoff; the incident commander hears of it after a
 few tries, and of the final failure.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from bot.consequences.failures import report_failure
 from bot.consequences.kinds import Work
@@ -27,7 +30,8 @@ PAGE_TRIES = 10
 TELL_AFTER_TRIES = 4
 """Tries after which the incident commander hears that PagerDuty is not taking the page yet."""
 CHANNEL_WAIT_TRIES = 3
-"""Tries a trigger waits for the incident channel (about three seconds) before paging without its link."""
+"""Tries a trigger waits for the incident channel and its people (about three seconds; the page links the
+channel, and the incident commander in it hears if the page fails) before paging without them."""
 PAGING_KINDS = (Work.PAGE_ONCALL.value, Work.RESOLVE_PAGE.value)
 TRIGGER, RESOLVE = "trigger", "resolve"
 
@@ -37,8 +41,8 @@ async def page_oncall(ctx: BotContext, work: FollowUpWork) -> None:
     incident = await _in_turn(ctx, work)
     if not incident.is_open:
         return
-    if incident.channel_id is None and work.attempts < CHANNEL_WAIT_TRIES:
-        raise Busy("creating the incident channel")
+    if not (incident.channel_id and incident.members_invited) and work.attempts < CHANNEL_WAIT_TRIES:
+        raise Busy("setting up the incident channel")
     routing_key = _routing_key(ctx)
     event = events.trigger(incident, routing_key=routing_key, channel_url=await _channel_url(ctx, incident),
                            channel_name=incident.channel_name if incident.channel_id else None)
@@ -96,7 +100,7 @@ async def _channel_url(ctx: BotContext, incident: Incident) -> str | None:
     return f"{workspace.rstrip('/')}/archives/{incident.channel_id}"
 
 
-async def _send(ctx: BotContext, work: FollowUpWork, event: dict[str, object], *, operation: str) -> None:
+async def _send(ctx: BotContext, work: FollowUpWork, event: dict[str, Any], *, operation: str) -> None:
     """Send, turning a PagerDuty that stays away into a final failure after :data:`PAGE_TRIES`."""
     if ctx.config.pagerduty is None:
         raise ServiceCallFailed(events.SERVICE, operation, "the [pagerduty] table is no longer configured",

@@ -18,7 +18,13 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from bot.integrations.alerts.events import AlertEvent, BadPayload, Change, validated, web_links
+from bot.integrations.alerts.events import (
+    AlertEvent,
+    BadPayload,
+    Change,
+    validated,
+    web_links,
+)
 
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
 SOURCE = "pagerduty"

@@ -15,7 +15,11 @@ from typing import Any
 import aiohttp
 from gql import Client, GraphQLRequest
 from gql.transport.aiohttp import AIOHTTPTransport
-from gql.transport.exceptions import TransportError, TransportQueryError, TransportServerError
+from gql.transport.exceptions import (
+    TransportError,
+    TransportQueryError,
+    TransportServerError,
+)
 
 from bot.errors import ServiceCallFailed
 from bot.integrations.http import TIMEOUT, OutsideHttp, may_pass
@@ -28,6 +32,19 @@ INCIDENT_LABEL = "incident"
 FINISHED = frozenset({"completed", "canceled"})
 TRANSIENT_CODES = frozenset({"RATELIMITED", "INTERNAL_SERVER_ERROR"})
 EXECUTE_SECONDS = 30
+
+
+class SharedPoolTransport(AIOHTTPTransport):
+    """gql's aiohttp transport on a borrowed connection pool.
+
+    gql leaves a session whose pool it does not own unclosed; this closes the
+    session, which (``connector_owner=False``) leaves the shared pool open.
+    """
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        self.session = None
 
 
 class LinearTracker:
@@ -117,7 +134,7 @@ class LinearTracker:
     async def _run(self, operation: str, document: GraphQLRequest, variables: dict[str, Any]) -> dict[str, Any]:
         """Run one document; GraphQL errors and transport failures become :class:`ServiceCallFailed`."""
         shared = await self._http.session()
-        transport = AIOHTTPTransport(url=self._url, headers={"Authorization": self._key}, client_session_args={
+        transport = SharedPoolTransport(url=self._url, headers={"Authorization": self._key}, client_session_args={
             "connector": shared.connector, "connector_owner": False, "timeout": TIMEOUT})
         client = Client(transport=transport, fetch_schema_from_transport=False, execute_timeout=EXECUTE_SECONDS)
         try:

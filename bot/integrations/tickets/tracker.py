@@ -14,7 +14,6 @@ from datetime import date
 from typing import Protocol
 
 
-
 @dataclass(frozen=True, slots=True)
 class TicketSpec:
     """A ticket as the bot wants it; ``marker`` lets a retry find the ticket an earlier attempt opened.

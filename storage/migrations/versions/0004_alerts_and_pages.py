@@ -11,7 +11,7 @@ from alembic import op
 import storage.models
 
 revision = "0004"
-down_revision = ("0003", "0005")  # TEMPORARY merge while 0005 still revises 0002; final: "0003"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
