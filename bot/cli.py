@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.clock import SystemClock
+from bot.integrations.checks import check_secrets
 from bot.config.settings import ConfigError, IncidentConfig, Settings, load_config, load_settings
 from bot.metrics.report import FORMATS, ReportError, make_report, report_inputs
 from bot.playground import command as playground
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         settings, config = _load()
         if args.command == "check-config":
+            check_secrets(settings, config)
             print("configuration OK")
             return 0
         if args.command == "migrate":

@@ -208,42 +208,6 @@ class ProcessedDelivery(SQLModel, table=True):
     at: datetime = _ts(default_factory=utcnow)
 
 
-class WorkState(StrEnum):
-    """Where a piece of follow-up work stands."""
-
-    PENDING = "pending"
-    DONE = "done"
-    FAILED = "failed"
-
-
-class FollowUpWork(SQLModel, table=True):
-    """Work that must follow a change, written in the change's own transaction.
-
-    A worker in any replica claims due rows (``claimed_until`` is its lease), performs
-    each one on its own and marks it done, retries it later with backoff, or marks it
-    failed when Slack or another service refuses it for good. ``key`` makes recording
-    the same work twice (a retried request, two replicas) a no-op.
-    """
-
-    __tablename__ = "follow_up_work"
-    __table_args__ = (Index("ix_follow_up_work_due", "state", "due_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
-    kind: str = Field(max_length=64)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    key: str | None = Field(default=None, max_length=255, unique=True)
-    requested_by: str | None = Field(default=None, max_length=32)
-    state: WorkState = _enum_column(WorkState, default=WorkState.PENDING)
-    attempts: int = 0
-    due_at: datetime = _ts(default_factory=utcnow)
-    claimed_by: str | None = Field(default=None, max_length=64)
-    claimed_until: datetime | None = _ts(default=None)
-    last_error: str | None = Field(default=None, max_length=500)
-    created_at: datetime = _ts(default_factory=utcnow)
-    finished_at: datetime | None = _ts(default=None)
-
-
 # -- action items -------------------------------------------------
 
 
@@ -412,3 +376,4 @@ class ReminderState(SQLModel, table=True):
 # Alerts and pages live in their own module (this one would outgrow a reader);
 # imported here so that this module's metadata still holds every table.
 from storage.alert_models import Alert, AlertHandling, AlertStatus, OncallPage  # noqa: F401
+from storage.work_models import FollowUpWork, WorkState  # noqa: E402,F401

@@ -50,12 +50,8 @@ async def wait_state(bot: RunningBot, draft_id: int, state: DraftState, timeout:
 
 
 async def publications_done(bot: RunningBot) -> None:
-    """Wait for the publications this bot started (the background loops never end, so not ``settle``)."""
-
-    def idle() -> bool:
-        return not any(t.get_name().startswith(("publish-draft", "statuspage-retry")) for t in bot.ctx.background)
-
-    await bot.wait_until(idle, timeout=10)
+    """Wait for the publications this bot started: they are follow-up work like any other."""
+    await bot.settled()
 
 
 async def command(bot: RunningBot, text: str, *, channel_id: str, user: str = ALICE) -> str:

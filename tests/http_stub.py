@@ -9,7 +9,7 @@ import hmac
 import json
 import socket
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 from aiohttp import web
@@ -32,12 +32,10 @@ class Planned:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class LocalService:
-    """Subclasses add their routes in :meth:`routes` and answer through :meth:`answer`."""
+class LocalServer:
+    """A stand-in's aiohttp server on a free port of 127.0.0.1; subclasses add their routes in :meth:`routes`."""
 
     def __init__(self) -> None:
-        self.calls: list[Call] = []
-        self._planned: list[Planned] = []
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -59,10 +57,26 @@ class LocalService:
             await self._runner.cleanup()
             self._runner = None
 
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
     @property
     def url(self) -> str:
         assert self._port is not None, "start() first"
         return f"http://127.0.0.1:{self._port}"
+
+
+class LocalService(LocalServer):
+    """A stand-in that records every call and plays planned failures; it answers through :meth:`answer`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[Call] = []
+        self._planned: list[Planned] = []
 
     def fail_next(self, times: int = 1, *, status: int = 503, body: Any = "planned failure",
                   retry_after: int | None = None) -> None:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.http_stub import LocalServer
 
 ROUTING_KEY = "R0UT1NGKEY0F32CHARACTERS00000000"
 SEVERITIES = {"critical", "error", "warning", "info"}
@@ -41,37 +42,23 @@ class Alert:
     triggers: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FakePagerDuty:
+class FakePagerDuty(LocalServer):
     """One PagerDuty service with one Events API v2 integration, served locally."""
 
     def __init__(self, *, routing_key: str = ROUTING_KEY) -> None:
+        super().__init__()
         self.routing_key = routing_key
         self.events: list[Event] = []
         self.alerts: list[Alert] = []
         self._planned: list[int] = []
         self._latency = 0.0
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v2/enqueue", self._enqueue)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     @property
     def events_url(self) -> str:
-        assert self._port is not None, "start() first"
-        return f"http://127.0.0.1:{self._port}/v2/enqueue"
+        return f"{self.url}/v2/enqueue"
 
     def fail_next(self, times: int = 1, *, status: int = 503) -> None:
         """The next ``times`` events are answered with this status (429, 500, 503…) and not taken."""

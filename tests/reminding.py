@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,11 @@ from storage.models import Incident, IncidentUpdate, ReminderState, TimelineEven
 from tests.support import ALICE, RunningBot
 
 PROMPT_ACTIONS = {Action.REMINDER_POST_UPDATE, Action.REMINDER_NO_CHANGE, Action.REMINDER_SNOOZE}
+
+SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
+CADENCE = timedelta(minutes=30)
+"""SEV-2's update cadence in the playbook."""
 
 
 def button_ids(blocks: list[dict[str, Any]] | None) -> set[str]:
@@ -57,6 +63,14 @@ async def press(bot: RunningBot, incident: Incident, action: Action, prompt_ts: 
     )
     assert reply.status_code == 200, reply.text
     return reply
+
+
+async def answer_prompt(bot: RunningBot, incident: Incident, action: Action, prompt: Call, *, shows: str) -> datetime:
+    """Press one of a prompt's buttons and wait until the prompt says ``shows``; returns when it was pressed."""
+    pressed_at = bot.clock.now()
+    await press(bot, incident, action, prompt.response["ts"])
+    await bot.wait_until(lambda: shows in message(bot.slack, incident.channel_id, prompt.response["ts"]).text)
+    return pressed_at
 
 
 async def refusal(bot: RunningBot, url: str) -> str:
@@ -130,3 +144,8 @@ def field_errors(reply: httpx.Response) -> dict[str, str]:
         return {}
     body = json.loads(reply.content)
     return dict(body.get("errors", {})) if body.get("response_action") == "errors" else {}
+
+
+async def prompted_at(bot: RunningBot, incident_id: int) -> Any:
+    """When the incident's latest prompt was posted, on the bot's clock."""
+    return (await state(bot, incident_id)).prompted_at

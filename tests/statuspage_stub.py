@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+
+from tests.http_stub import LocalServer
 
 INCIDENT_STATUSES = {"investigating", "identified", "monitoring", "resolved", "postmortem"}
 COMPONENT_STATUSES = {"operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage"}
@@ -37,11 +38,12 @@ class Planned:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeStatuspage:
+class FakeStatuspage(LocalServer):
     """One Statuspage page with known components, served locally."""
 
     def __init__(self, *, api_key: str = "sp-test-key", page_id: str = "pg0test00001",
                  components: tuple[str, ...] = ("cmp0checkout", "cmp0payments")) -> None:
+        super().__init__()
         self.api_key = api_key
         self.page_id = page_id
         self.components = {c: "operational" for c in components}
@@ -49,32 +51,17 @@ class FakeStatuspage:
         self.calls: list[Call] = []
         self._planned: list[Planned] = []
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         base = "/v1/pages/{page_id}/incidents"
         app.router.add_post(base, self._create)
         app.router.add_get(base + "/unresolved", self._unresolved)
         app.router.add_get(base + "/{incident_id}", self._get)
         app.router.add_patch(base + "/{incident_id}", self._update)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     @property
     def api_url(self) -> str:
-        assert self._port is not None, "start() first"
-        return f"http://127.0.0.1:{self._port}/v1"
+        return f"{self.url}/v1"
 
     def fail_next(self, times: int = 1, *, status: int = 503, retry_after: int | None = None) -> None:
         """The next ``times`` requests answer this status (and Retry-After, for 429s)."""

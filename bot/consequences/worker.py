@@ -25,7 +25,7 @@ from storage.models import FollowUpWork
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=10)
+LEASE = timedelta(seconds=6)
 POLL_SECONDS = 1.0
 BATCH = 32
 RUNNING_AT_ONCE = 32
@@ -64,6 +64,14 @@ class Worker:
                     await self._sleep()
         finally:
             renewal.cancel()
+
+    async def take_back_claims(self) -> None:
+        """Free every claim at once, when no other worker can be alive (the sole process on a SQLite
+        file): the pieces a killed process was performing are due now, not once their leases lapse."""
+        async with self.ctx.db.session() as session:
+            freed = await queries.release_all_claims(session=session)
+        if freed:
+            log.info("taking up %d piece(s) of follow-up work a stopped process had claimed", freed)
 
     def stop_when_done(self) -> None:
         """A graceful stop: finish the work due now (and what it leads to), then return from :meth:`run`.

@@ -7,6 +7,7 @@ from bot.integrations.alerts import config as alerts
 from bot.integrations.confluence import config as confluence
 from bot.integrations.pagerduty import config as pagerduty
 from bot.integrations.tickets import config as tickets
+from bot.status.statuspage_client import check_configured as check_statuspage
 
 
 def check_configured(settings: Settings, config: IncidentConfig) -> None:
@@ -22,3 +23,9 @@ def check_configured(settings: Settings, config: IncidentConfig) -> None:
                  for name in alerts.missing_secrets(config.alerts, settings)]
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def check_secrets(settings: Settings, config: IncidentConfig) -> None:
+    """Every configured outside service has the secrets it needs: start-up and ``check-config``."""
+    check_statuspage(settings, config)
+    check_configured(settings, config)

@@ -13,20 +13,22 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from .changes import Changes
+from .workspace_view import WorkspaceView
+from .http_bodies import add_file_routes, read_arguments, read_response_body
 from .faults import Drop, Faults
 from .methods import HANDLERS
 from .methods.apps import token_refusal
-from .params import Params, SlackError, decode_json_fields
+from .params import Params, SlackError
 from .response_url import use_response_url
 from .socket_mode import FakeSocketMode
-from .state import TRIGGER_TTL_SECONDS, Channel, Ephemeral, Message, StoredFile, User, Usergroup, Workspace
+from .state import TRIGGER_TTL_SECONDS, Workspace
 
 APP_TOKEN = "xapp-1-A0TEST-1-local"
 """The app-level token apps.connections.open takes unless another is given."""
@@ -55,7 +57,7 @@ class Call:
         return bool(self.response.get("ok"))
 
 
-class FakeSlack:
+class FakeSlack(WorkspaceView):
     """The Slack Web API of one workspace, served locally. See the module docstring."""
 
     def __init__(
@@ -89,9 +91,8 @@ class FakeSlack:
         """Listen on an ephemeral port of 127.0.0.1."""
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app.router.add_route("*", "/api/{method}", self._handle_api)
-        app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_post("/response/{url_id}", self._handle_response_url)
-        app.router.add_get("/files/{file_id}{tail:.*}", self._handle_file_download)
+        add_file_routes(app, self.workspace)
         self.socket_mode.add_routes(app)
         # Held (slow) answers must not keep a test waiting at shutdown.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
@@ -168,105 +169,6 @@ class FakeSlack:
             lines.append(f"  {call.method} -> {outcome} {_short(detail)}")
         return "\n".join(lines)
 
-    # workspace --------------------------------------------------------------
-
-    @property
-    def bot_user_id(self) -> str:
-        """The bot's user id (`U0BOT` unless configured)."""
-        return self.workspace.bot_user_id
-
-    @property
-    def team_id(self) -> str:
-        """The workspace id (`T0TEST` unless configured)."""
-        return self.workspace.team_id
-
-    @property
-    def channels(self) -> dict[str, Channel]:
-        """All channels by id (archived and DMs too)."""
-        return self.workspace.channels
-
-    @property
-    def users(self) -> dict[str, User]:
-        """All users by id, the bot included."""
-        return self.workspace.users
-
-    @property
-    def usergroups(self) -> dict[str, Usergroup]:
-        """User groups by id."""
-        return self.workspace.usergroups
-
-    @property
-    def views(self) -> dict[str, dict[str, Any]]:
-        """Every modal and Home view by id, as last opened/updated/published."""
-        return {view_id: stored.data for view_id, stored in self.workspace.views.items()}
-
-    @property
-    def files(self) -> dict[str, StoredFile]:
-        """Uploaded files by id (with their bytes in `content`)."""
-        return self.workspace.files
-
-    @property
-    def ephemerals(self) -> list[Ephemeral]:
-        """Every chat.postEphemeral message, oldest first."""
-        return self.workspace.ephemerals
-
-    def add_user(
-        self,
-        user_id: str,
-        name: str,
-        *,
-        tz: str = "UTC",
-        is_bot: bool = False,
-        deleted: bool = False,
-        email: str | None = None,
-        real_name: str = "",
-    ) -> None:
-        """Add a member (e-mail defaults to `<name>@example.com`; the full name to `name`)."""
-        self.workspace.add_user(user_id, name, tz=tz, is_bot=is_bot, deleted=deleted, email=email,
-                                real_name=real_name)
-
-    def add_channel(
-        self, name: str, *, is_private: bool = False, members: Iterable[str] = (), archived: bool = False
-    ) -> str:
-        """Create a channel and return its id; the bot is in it only if listed in `members`."""
-        return self.workspace.add_channel(name, is_private=is_private, members=members, archived=archived).id
-
-    def add_usergroup(self, group_id: str, handle: str, users: Iterable[str]) -> None:
-        """Add a user group."""
-        self.workspace.add_usergroup(group_id, handle, users)
-
-    def add_message(
-        self,
-        channel_id: str,
-        user: str,
-        text: str,
-        *,
-        thread_ts: str | None = None,
-        blocks: list[dict[str, Any]] | None = None,
-    ) -> Message:
-        """Put a message from someone (usually a human) into a channel, e.g. to react to or shortcut on."""
-        message = Message(ts=self.workspace.next_ts(), user=user, text=text, blocks=blocks, thread_ts=thread_ts)
-        self.workspace.channels[channel_id].messages.append(message)
-        return message
-
-    def channel_by_name(self, name: str) -> Channel | None:
-        """Channel with this name (`#` optional), archived ones included."""
-        return self.workspace.channel_by_name(name)
-
-    def messages_in(self, channel_id: str) -> list[Message]:
-        """The channel's current messages, oldest first (deleted ones are gone)."""
-        return list(self.workspace.channels[channel_id].messages)
-
-    def ephemerals_for(self, user_id: str) -> list[Ephemeral]:
-        """Ephemeral messages shown to one user."""
-        return [e for e in self.workspace.ephemerals if e.user == user_id]
-
-    def home_view(self, user_id: str) -> dict[str, Any] | None:
-        """The App Home view last published for a user."""
-        return next(
-            (v.data for v in self.workspace.views.values() if v.user_id == user_id and v.data["type"] == "home"), None
-        )
-
     # triggers and response URLs ---------------------------------------------
 
     def new_trigger_id(self, *, user_id: str | None = None, ttl: float | None = None) -> str:
@@ -339,7 +241,7 @@ class FakeSlack:
         method = request.match_info["method"]
         arrived = self._clock()
         try:
-            params, token = await _read_arguments(request)
+            params, token = await read_arguments(request)
         except ValueError:
             return self._answer(method, {}, arrived, 200, {"ok": False, "error": "invalid_json"})
         drop = self._faults.take_drop(method)
@@ -399,27 +301,13 @@ class FakeSlack:
         self.calls.append(Call(method, params, arrived, body, status))
         self.changes.note()
 
-    async def _handle_upload(self, request: web.Request) -> web.Response:
-        """Store bytes for a reserved file id, answering like files.slack.com does."""
-        stored = self.workspace.files.get(request.match_info["file_id"])
-        if stored is None:
-            return web.Response(status=404, text="file_not_found", content_type="text/plain")
-        if request.content_type == "multipart/form-data":
-            form = await request.post()
-            field = next((v for v in form.values() if isinstance(v, web.FileField)), None)
-            data = field.file.read() if field is not None else b""
-        else:
-            data = await request.read()
-        stored.content = data
-        return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
-
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         """Accept or refuse a POST to a response_url; unknown ids are registered on first use."""
         url_id = request.match_info["url_id"]
         entry = self.workspace.response_urls.get(url_id)
         if entry is None:
             entry = self.workspace.new_response_url(url_id=url_id)
-        body = await _read_response_body(request)
+        body = await read_response_body(request)
         status, answer = use_response_url(self.workspace, entry, body)
         if status == 200:
             self.responses.setdefault(url_id, []).append(body)
@@ -427,44 +315,6 @@ class FakeSlack:
         else:
             self.refused_responses.append((url_id, body, answer))
         return web.json_response(answer, status=status)
-
-    async def _handle_file_download(self, request: web.Request) -> web.Response:
-        """Serve an uploaded file's bytes (url_private / url_private_download)."""
-        stored = self.workspace.files.get(request.match_info["file_id"])
-        if stored is None or stored.content is None:
-            return web.Response(status=404)
-        return web.Response(body=stored.content, content_type="text/plain")
-
-
-async def _read_arguments(request: web.Request) -> tuple[dict[str, Any], str | None]:
-    """Merged query + body arguments (JSON text fields decoded) and the token sent."""
-    params: dict[str, Any] = dict(request.query)
-    if request.method == "POST" and request.body_exists:
-        if request.content_type == "application/json":
-            body = json.loads(await request.text() or "{}")
-            if not isinstance(body, dict):
-                raise ValueError("JSON body must be an object")
-            params.update(body)
-        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.post()
-            params.update({k: v.file.read() if isinstance(v, web.FileField) else v for k, v in form.items()})
-    token = params.pop("token", None)
-    authorization = request.headers.get("Authorization", "")
-    if authorization.startswith("Bearer "):
-        token = authorization.removeprefix("Bearer ").strip()
-    return decode_json_fields(params), token
-
-
-async def _read_response_body(request: web.Request) -> Any:
-    """A response_url body: JSON, or a form with a JSON `payload` field."""
-    try:
-        if request.content_type == "application/json":
-            return json.loads(await request.text())
-        form = await request.post()
-        payload = form.get("payload")
-        return json.loads(payload) if isinstance(payload, str) else dict(form)
-    except ValueError:
-        return None
 
 
 async def _poll(condition: Callable[[], bool], timeout: float) -> bool:

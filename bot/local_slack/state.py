@@ -171,7 +171,7 @@ class Workspace:
         self.last_id = 0
         """The number in the last id handed out; ids and triggers count on from it."""
         self._last_ts_micros = 0
-        self.add_user(bot_user_id, self.bot_name, is_bot=True)
+        self.add_user(User(bot_user_id, self.bot_name, is_bot=True, email=f"{self.bot_name}@example.com"))
 
     # ids and clocks ---------------------------------------------------------
 
@@ -196,20 +196,9 @@ class Workspace:
 
     # arranging --------------------------------------------------------------
 
-    def add_user(
-        self,
-        user_id: str,
-        name: str,
-        *,
-        tz: str = "UTC",
-        is_bot: bool = False,
-        deleted: bool = False,
-        email: str | None = None,
-        real_name: str = "",
-    ) -> User:
-        """Add or replace a member; the e-mail defaults to `<name>@example.com`."""
-        user = User(user_id, name, tz, is_bot, deleted, email or f"{name}@example.com", real_name)
-        self.users[user_id] = user
+    def add_user(self, user: User) -> User:
+        """Add or replace a member."""
+        self.users[user.id] = user
         return user
 
     def add_channel(

@@ -18,6 +18,7 @@ answering a prompt from its buttons :mod:`bot.reminders.prompts`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.context import BotContext
@@ -33,31 +34,16 @@ log = logging.getLogger(__name__)
 
 async def arm_new_incident(ctx: BotContext, incident_id: int) -> None:
     """After a declare: the first prompt a cadence after the declaration, and the escalation matrix."""
-    async with ctx.incident_locks[incident_id]:
-        async with ctx.db.session() as session:
-            if (found := await with_state(session, incident_id)) is None:
-                return
-            incident, state = found
-            if incident.next_update_due is None:
-                incident.next_update_due = state.counted_from + cadence(ctx, incident)
-                session.add(incident)
-        await arm(ctx, incident_id, incident.next_update_due)
-        arm_escalation(ctx, incident, state.fired_steps)
+    await _replan(ctx, incident_id, lambda incident, state, _now: _plan_first_prompt(ctx, incident, state))
 
 
 async def replan(ctx: BotContext, incident_id: int) -> None:
     """After a severity change: the next prompt a new cadence after the last update, or now if that passed."""
-    async with ctx.incident_locks[incident_id]:
-        now = ctx.clock.now()
-        async with ctx.db.session() as session:
-            if (found := await with_state(session, incident_id)) is None:
-                return
-            incident, state = found
-            due = max(state.counted_from + cadence(ctx, incident), now)
-            incident.next_update_due = due
-            session.add(incident)
-        await arm(ctx, incident_id, due)
-        arm_escalation(ctx, incident, state.fired_steps)
+
+    def from_last_update(incident: Incident, state: ReminderState, now: datetime) -> None:
+        incident.next_update_due = max(state.counted_from + cadence(ctx, incident), now)
+
+    await _replan(ctx, incident_id, from_last_update)
 
 
 async def disarm_reminders(ctx: BotContext, incident_id: int) -> None:
@@ -80,19 +66,13 @@ async def disarm_reminders(ctx: BotContext, incident_id: int) -> None:
 
 async def rearm_reopened(ctx: BotContext, incident_id: int) -> None:
     """After a reopen: prompts start over from now, as if just declared."""
-    async with ctx.incident_locks[incident_id]:
-        now = ctx.clock.now()
-        async with ctx.db.session() as session:
-            if (found := await with_state(session, incident_id)) is None:
-                return
-            incident, state = found
-            state.counted_from, state.unanswered, state.escalated_at = now, 0, None
-            session.add(state)
-            if incident.next_update_due is None or incident.next_update_due < now:
-                incident.next_update_due = now + cadence(ctx, incident)
-                session.add(incident)
-        await arm(ctx, incident_id, incident.next_update_due)
-        arm_escalation(ctx, incident, state.fired_steps)
+
+    def start_over(incident: Incident, state: ReminderState, now: datetime) -> None:
+        state.counted_from, state.unanswered, state.escalated_at = now, 0, None
+        if incident.next_update_due is None or incident.next_update_due < now:
+            incident.next_update_due = now + cadence(ctx, incident)
+
+    await _replan(ctx, incident_id, start_over)
 
 
 def mark_updated(incident: Incident, state: ReminderState, *, at: datetime, every: timedelta) -> str | None:
@@ -152,16 +132,35 @@ async def reconcile_reminders(ctx: BotContext) -> None:
             len(dues), armed, len(stale))
 
 
+async def _replan(ctx: BotContext, incident_id: int, plan: Callable[[Incident, ReminderState, datetime], None]) -> None:
+    """Under the incident's lock, let ``plan`` change its reminder rows (the truth), then arm its jobs from them."""
+    async with ctx.incident_locks[incident_id]:
+        now = ctx.clock.now()
+        async with ctx.db.session() as session:
+            if (found := await with_state(session, incident_id)) is None:
+                return
+            incident, state = found
+            plan(incident, state, now)
+            session.add_all([incident, state])
+        await arm(ctx, incident_id, incident.next_update_due)
+        arm_escalation(ctx, incident, state.fired_steps)
+
+
 async def _first_due(ctx: BotContext, incident_id: int) -> datetime | None:
     """Give an open incident without a due time one: a cadence after the last update, prompt or declaration."""
     async with ctx.db.session() as session:
         if (found := await with_state(session, incident_id)) is None:
             return None
         incident, state = found
-        if incident.next_update_due is None:
-            incident.next_update_due = state.counted_from + cadence(ctx, incident)
-            session.add(incident)
+        _plan_first_prompt(ctx, incident, state)
+        session.add(incident)
         return incident.next_update_due
+
+
+def _plan_first_prompt(ctx: BotContext, incident: Incident, state: ReminderState) -> None:
+    """Unless a prompt is already due: a cadence after the last update, prompt or declaration."""
+    if incident.next_update_due is None:
+        incident.next_update_due = state.counted_from + cadence(ctx, incident)
 
 
 def _differs(run_at: datetime | None, at: datetime) -> bool:

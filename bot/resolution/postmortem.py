@@ -7,7 +7,8 @@ people can write (contributing factors, five whys, lessons) are left as
 prompts. It is uploaded to the incident channel as a Markdown file and
 written to ``postmortem_dir`` as ``YYYY-MM-DD-<slug>.md``; a directory the bot
 cannot write to never stops the upload. Where ``[confluence]`` is set, each
-publication also records the work of publishing it as a page.
+publication also records the work of publishing it as a page, except for a
+private incident, whose post-mortem stays with its members.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ async def publish(ctx: BotContext, incident_id: int, *, requested_by: str) -> Pu
             data={"filename": document.filename, "uploaded": upload_error is None,
                   "path": str(path) if path else None, "write_error": write_error},
         )
-        if ctx.config.confluence is not None:
+        if ctx.config.confluence is not None and not incident.private:
             await follow_with(ctx, session, Work.PUBLISH_POSTMORTEM_PAGE, incident_id=incident_id,
                               requested_by=requested_by)
     published = Published(document, upload_error is None, upload_error, path, write_error)

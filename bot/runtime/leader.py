@@ -244,6 +244,8 @@ class SoleProcess:
         self._database = None if database is None else database.resolve()
         self._path = None if self._database is None else Path(f"{self._database}.lock")
         self._claimed = False
+        self.alone = False
+        """True when this bot took the SQLite file first in its process: no other worker can be alive."""
 
     def claim(self) -> None:
         """Take the database for this process, or raise :class:`DatabaseInUse` naming the lock file."""
@@ -261,6 +263,7 @@ class SoleProcess:
             )
         self._holds[self._path] = (handle, holders + 1)
         self._claimed = True
+        self.alone = holders == 0
 
     def release(self) -> None:
         if self._path is None or not self._claimed:

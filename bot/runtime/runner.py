@@ -15,9 +15,8 @@ from bot.runtime.app import build_app, build_context
 from bot.config.settings import IncidentConfig, Settings
 from bot.consequences.worker import Worker
 from bot.errors import SlackCallFailed
+from bot.integrations.checks import check_secrets
 from bot.runtime.intake import Intake
-from bot.status.statuspage_client import check_configured as check_statuspage
-from bot.integrations.checks import check_configured as check_integrations
 from bot.resolution.followups import reconcile_followups
 from bot.runtime.leader import DatabaseInUse, Leadership, SoleProcess, lock_for
 from bot.reminders.cadence import reconcile_reminders
@@ -33,7 +32,7 @@ JOBS_ALIGN_SECONDS = 10.0
 RECONCILERS = (reconcile_reminders, reconcile_followups)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 FINISH_SECONDS = 20.0
-"""On a graceful stop, how long the work of requests Slack was told about may take to finish."""
+"""On a graceful stop, how long the acknowledged requests and then the follow-up work due now may take, in all."""
 
 
 class HttpServer(uvicorn.Server):
@@ -87,8 +86,7 @@ class Runtime:
     async def start(self) -> None:
         """Take the database (a SQLite file for this process alone), migrate the schema, prove the token
         works, start the scheduler, then finish interrupted declares."""
-        check_statuspage(self.ctx.settings, self.ctx.config)
-        check_integrations(self.ctx.settings, self.ctx.config)
+        check_secrets(self.ctx.settings, self.ctx.config)
         try:
             self.sole_process.claim()
         except DatabaseInUse as exc:
@@ -114,6 +112,8 @@ class Runtime:
         await self.leadership.campaign_once()
         self.ctx.spawn(self.leadership.run(), name="leader-election")
         self.ctx.spawn(self._align_jobs(), name="align-scheduled-jobs")
+        if self.sole_process.alone:
+            await self.worker.take_back_claims()
         self._worker_task = asyncio.get_running_loop().create_task(self.worker.run(), name="follow-up-worker")
         self.intake.start()
 
@@ -136,14 +136,16 @@ class Runtime:
                     log.exception("aligning scheduled jobs failed; trying again shortly")
 
     async def stop(self) -> None:
-        """Finish the Slack requests already acknowledged, then stop background work."""
+        """Finish the Slack requests already acknowledged and the follow-up work due now, within
+        :data:`FINISH_SECONDS` in all, then stop background work."""
+        deadline = asyncio.get_running_loop().time() + FINISH_SECONDS
         try:
             await asyncio.wait_for(self._finish_acknowledged(), FINISH_SECONDS)
         except TimeoutError:
             log.warning("stopping with %d acknowledged Slack request(s) unfinished",
                         self.intake.queued + len(self.ctx.acknowledged))
         await self.intake.stop()
-        await self._stop_worker()
+        await self._stop_worker(max(deadline - asyncio.get_running_loop().time(), 1.0))
         for task in [*self.ctx.background, *self.ctx.acknowledged]:
             task.cancel()
         await self.ctx.drain()
@@ -152,14 +154,14 @@ class Runtime:
         await self.ctx.db.dispose()
         self.sole_process.release()
 
-    async def _stop_worker(self) -> None:
-        """Finish the follow-up work due now, for up to :data:`FINISH_SECONDS`; what is left (a retry
-        waiting out its backoff, work cut short by the deadline) stays in the database for the next start."""
+    async def _stop_worker(self, seconds: float) -> None:
+        """Finish the follow-up work due now, for up to ``seconds``; what is left (a retry waiting out
+        its backoff, work cut short by the deadline) stays in the database for the next start."""
         if self._worker_task is None:
             return
         self.worker.stop_when_done()
         try:
-            await asyncio.wait_for(asyncio.shield(self._worker_task), FINISH_SECONDS)
+            await asyncio.wait_for(asyncio.shield(self._worker_task), seconds)
         except TimeoutError:
             log.warning("stopping with follow-up work in progress; another start takes it up")
             self._worker_task.cancel()

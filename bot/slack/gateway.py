@@ -23,6 +23,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.config.fields import is_channel_id
 from bot.errors import SlackCallFailed
 from bot.slack.rate_limits import CallKey, RateLimitHolds
 from bot.slack.transport import (
@@ -41,6 +42,7 @@ Blocks = Sequence[Block | dict[str, Any]]
 
 POST_KEY_EVENT = "incident_bot_post"
 """event_type of the metadata the gateway gives a post that came without any."""
+HARMLESS_INVITE_ERRORS = frozenset({"already_in_channel", "cant_invite_self"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,7 @@ class SlackGateway:
 
     async def resolve_channel(self, name_or_id: str) -> str:
         """A configured channel (name or ID) as an ID; names are looked up once and cached."""
-        if _looks_like_id(name_or_id):
+        if is_channel_id(name_or_id):
             return name_or_id
         async with self._channel_lock:
             if name_or_id not in self._channel_ids:
@@ -187,13 +189,13 @@ class SlackGateway:
             return {}
         except SlackCallFailed as batch_error:
             if len(wanted) == 1:
-                return {} if _harmless_invite_error(batch_error.error) else {wanted[0]: batch_error.error}
+                return {} if batch_error.error in HARMLESS_INVITE_ERRORS else {wanted[0]: batch_error.error}
         failed: dict[str, str] = {}
         for user in wanted:
             try:
                 await self._call("conversations.invite", channel=channel, users=user)
             except SlackCallFailed as exc:
-                if not _harmless_invite_error(exc.error):
+                if exc.error not in HARMLESS_INVITE_ERRORS:
                     failed[user] = exc.error
         return failed
 
@@ -390,13 +392,6 @@ def _drop_none(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
-def _looks_like_id(value: str) -> bool:
-    return len(value) >= 9 and value[0] in "CGD" and value.isalnum() and value.isupper()
-
-
 def _with_ts(messages: list[dict[str, Any]], ts: str) -> dict[str, Any] | None:
     return next((dict(m) for m in messages if m.get("ts") == ts), None)
 
-
-def _harmless_invite_error(error: str) -> bool:
-    return error in {"already_in_channel", "cant_invite_self"}

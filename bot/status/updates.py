@@ -237,7 +237,8 @@ async def _follow_update(ctx: BotContext, session: AsyncSession, incident: Incid
     actor = update.posted_by
     new_phase = update.phase if update.phase != incident.phase else None
     await follow_with(ctx, session, Work.POST_UPDATE, incident_id=incident.id, requested_by=actor,
-                      payload={"update_id": update.id, "old_phase": incident.phase.value if new_phase else None})
+                      payload={"update_id": update.id, "old_phase": incident.phase.value if new_phase else None,
+                               "next_due": incident.next_update_due.isoformat()})
     await follow_with(ctx, session, Work.ARM_REMINDER, incident_id=incident.id,
                       payload={"at": incident.next_update_due.isoformat()})
     if answered_prompt is not None:
@@ -266,7 +267,8 @@ async def post_update_message(ctx: BotContext, work: FollowUpWork) -> None:
         return
     old_phase = work.payload.get("old_phase")
     text = ctx.render.slack("update_posted", incident=incident, update=update,
-                            old_phase=Phase(old_phase) if old_phase else None, next_due=incident.next_update_due)
+                            old_phase=Phase(old_phase) if old_phase else None,
+                            next_due=datetime.fromisoformat(str(work.payload["next_due"])))
     try:
         posted = await post_once(ctx, work, incident.channel_id, text)
     except SlackCallFailed as exc:

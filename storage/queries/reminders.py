@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +18,7 @@ from storage.models import (
     ProcessedDelivery,
     ReminderState,
 )
+from storage.queries.guarded import guarded_update
 
 
 async def claim_delivery(*, session: AsyncSession, key: str) -> bool:
@@ -92,14 +92,11 @@ async def answer_prompt(
     values: dict[str, Any] = {"prompt_ts": None, "unanswered": 0, "escalated_at": None}
     if counted_from is not None:
         values["counted_from"] = counted_from
-    result = await session.exec(
-        update(ReminderState)
-        .where(col(ReminderState.incident_id) == incident_id, col(ReminderState.prompt_ts) == prompt_ts)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    return await guarded_update(
+        session, ReminderState,
+        col(ReminderState.incident_id) == incident_id, col(ReminderState.prompt_ts) == prompt_ts,
+        **values,
     )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 async def claim_prompt_round(
@@ -113,19 +110,14 @@ async def claim_prompt_round(
     a leader that has just lost its lock and its successor, never both post.
     ``prompted_at`` holds when the prompt was claimed, and posted once recorded.
     """
-    result = await session.exec(
-        update(ReminderState)
-        .where(
-            col(ReminderState.incident_id) == incident_id,
-            col(ReminderState.prompt_rounds) == prompt_round,
-            or_(col(ReminderState.posting).is_(False), col(ReminderState.prompted_at).is_(None),
-                col(ReminderState.prompted_at) <= lapsed_before),
-        )
-        .values(posting=True, prompted_at=at)
-        .execution_options(synchronize_session=False)
+    return await guarded_update(
+        session, ReminderState,
+        col(ReminderState.incident_id) == incident_id,
+        col(ReminderState.prompt_rounds) == prompt_round,
+        or_(col(ReminderState.posting).is_(False), col(ReminderState.prompted_at).is_(None),
+            col(ReminderState.prompted_at) <= lapsed_before),
+        posting=True, prompted_at=at,
     )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 async def record_prompt(
@@ -143,14 +135,11 @@ async def record_prompt(
                    "unanswered": col(ReminderState.unanswered) + 1}
     if escalated:
         values["escalated_at"] = at
-    result = await session.exec(
-        update(ReminderState)
-        .where(col(ReminderState.incident_id) == incident_id, col(ReminderState.prompt_rounds) == prompt_round)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    return await guarded_update(
+        session, ReminderState,
+        col(ReminderState.incident_id) == incident_id, col(ReminderState.prompt_rounds) == prompt_round,
+        **values,
     )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 async def latest_update(*, session: AsyncSession, incident_id: int) -> IncidentUpdate | None:

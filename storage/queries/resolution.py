@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, update
-from sqlalchemy.engine import CursorResult
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +13,7 @@ from storage.models import (
     Incident,
     Phase,
 )
+from storage.queries.guarded import guarded_update
 
 
 async def close_incident(
@@ -27,58 +27,44 @@ async def close_incident(
     A resolution also counts as the first response and identification
     when none was recorded before.
     """
-    result = await session.exec(
-        update(Incident)
-        .where(col(Incident.id) == incident_id, col(Incident.resolved_at).is_(None))
-        .values(
-            phase=Phase.RESOLVED, resolved_at=at, ttr_seconds=seconds, resolved_by=by, resolution_summary=summary,
-            root_cause=root_cause, customers_affected=customers_affected, next_update_due=None,
-            tta_seconds=func.coalesce(Incident.tta_seconds, seconds),
-            tti_seconds=func.coalesce(Incident.tti_seconds, seconds),
-        )
-        .execution_options(synchronize_session=False)
+    return await guarded_update(
+        session, Incident,
+        col(Incident.id) == incident_id, col(Incident.resolved_at).is_(None),
+        phase=Phase.RESOLVED, resolved_at=at, ttr_seconds=seconds, resolved_by=by, resolution_summary=summary,
+        root_cause=root_cause, customers_affected=customers_affected, next_update_due=None,
+        tta_seconds=func.coalesce(Incident.tta_seconds, seconds),
+        tti_seconds=func.coalesce(Incident.tti_seconds, seconds),
     )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 async def reopen_incident(*, session: AsyncSession, incident_id: int, at: datetime, next_update_due: datetime) -> bool:
     """Reopen a resolved incident as investigating; False when it was not resolved."""
-    result = await session.exec(
-        update(Incident)
-        .where(col(Incident.id) == incident_id, col(Incident.resolved_at).is_not(None))
-        .values(phase=Phase.INVESTIGATING, resolved_at=None, ttr_seconds=None, next_update_due=next_update_due,
-                last_check_in_at=at)
-        .execution_options(synchronize_session=False)
+    return await guarded_update(
+        session, Incident,
+        col(Incident.id) == incident_id, col(Incident.resolved_at).is_not(None),
+        phase=Phase.INVESTIGATING, resolved_at=None, ttr_seconds=None, next_update_due=next_update_due,
+        last_check_in_at=at,
     )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 async def claim_review_reminder(*, session: AsyncSession, incident_id: int, at: datetime) -> bool:
     """Take the one post-mortem review reminder of a resolution; False if sent already or reopened."""
-    result = await session.exec(
-        update(Incident)
-        .where(col(Incident.id) == incident_id, col(Incident.resolved_at).is_not(None),
-               col(Incident.review_reminded_at).is_(None))
-        .values(review_reminded_at=at)
-        .execution_options(synchronize_session=False)
+    return await guarded_update(
+        session, Incident,
+        col(Incident.id) == incident_id, col(Incident.resolved_at).is_not(None),
+        col(Incident.review_reminded_at).is_(None),
+        review_reminded_at=at,
     )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 async def claim_archive(*, session: AsyncSession, incident_id: int, at: datetime) -> bool:
     """Take the archiving of a resolved incident's channel; False if done already or reopened."""
-    result = await session.exec(
-        update(Incident)
-        .where(col(Incident.id) == incident_id, col(Incident.resolved_at).is_not(None),
-               col(Incident.channel_id).is_not(None), col(Incident.archived_at).is_(None))
-        .values(archived_at=at)
-        .execution_options(synchronize_session=False)
+    return await guarded_update(
+        session, Incident,
+        col(Incident.id) == incident_id, col(Incident.resolved_at).is_not(None),
+        col(Incident.channel_id).is_not(None), col(Incident.archived_at).is_(None),
+        archived_at=at,
     )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 async def reset_review_reminder(*, session: AsyncSession, incident_id: int) -> None:

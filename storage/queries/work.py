@@ -127,3 +127,13 @@ async def due_work_count(*, session: AsyncSession, now: datetime) -> int:
         .where(col(FollowUpWork.state) == WorkState.PENDING, col(FollowUpWork.due_at) <= now)
     )
     return int(result.scalar_one())
+
+
+async def release_all_claims(*, session: AsyncSession) -> int:
+    """Free every pending piece's claim (only when no other worker can be alive)."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(FollowUpWork)
+        .where(col(FollowUpWork.state) == WorkState.PENDING, col(FollowUpWork.claimed_by).is_not(None))
+        .values(claimed_by=None, claimed_until=None)
+    )
+    return int(result.rowcount)

@@ -47,10 +47,8 @@ STARTED = datetime(2026, 5, 20, 14, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def pagerduty() -> AsyncIterator[FakePagerDuty]:
-    fake = FakePagerDuty()
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakePagerDuty() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -20,10 +20,8 @@ ENV = {"CONFLUENCE_EMAIL": EMAIL, "CONFLUENCE_API_TOKEN": TOKEN}
 
 @pytest.fixture
 async def confluence() -> AsyncIterator[FakeConfluence]:
-    fake = FakeConfluence(spaces=("OPS",), parents=("98304",))
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakeConfluence(spaces=("OPS",), parents=("98304",)) as fake:
+        yield fake
 
 
 @pytest.fixture

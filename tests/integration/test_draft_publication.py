@@ -40,10 +40,8 @@ from tests.support import ALICE, BOB, DAVE, RunningBot, start_bot, stop_bot
 
 @pytest.fixture
 async def statuspage() -> AsyncIterator[FakeStatuspage]:
-    fake = FakeStatuspage()
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakeStatuspage() as fake:
+        yield fake
 
 
 def with_statuspage(fake: FakeStatuspage, *, attempts: int = 3) -> IncidentConfig:

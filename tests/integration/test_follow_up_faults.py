@@ -119,14 +119,15 @@ async def test_a_refused_post_is_on_the_timeline_and_told_to_whoever_asked(bot: 
     await bot.requests.command("sev 1", user_id=incident.declared_by, channel_id=incident.channel_id,
                                response_url=url)
 
-    async def failed() -> bool:
-        return any(w.state == WorkState.FAILED for w in await work_of(bot, incident.id))
+    async def reported() -> list[Any]:
+        async with bot.ctx.db.session() as session:
+            return [e for e in await queries.timeline(session=session, incident_id=incident.id)
+                    if e.kind == "work_failed"]
 
-    await bot.wait_until(failed)
-    async with bot.ctx.db.session() as session:
-        events = await queries.timeline(session=session, incident_id=incident.id)
-    [entry] = [e for e in events if e.kind == "work_failed"]
+    await bot.wait_until(reported)
+    assert any(w.state == WorkState.FAILED for w in await work_of(bot, incident.id))
+    [entry] = await reported()
     assert "Slack refused chat.postMessage: msg_too_long" in entry.text
-    told = [m for m in bot.slack.ephemerals_for(incident.declared_by) if m.channel == incident.channel_id]
-    assert any("did not work" in m.text for m in told)
+    await bot.wait_until(lambda: any("did not work" in m.text and m.channel == incident.channel_id
+                                     for m in bot.slack.ephemerals_for(incident.declared_by)))
     assert (await bot.incident(incident.id)).severity == 1, "the change itself stands"

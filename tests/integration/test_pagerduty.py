@@ -33,10 +33,8 @@ def bot_clock() -> FakeClock:
 
 @pytest.fixture
 async def pagerduty() -> AsyncIterator[FakePagerDuty]:
-    fake = FakePagerDuty()
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakePagerDuty() as fake:
+        yield fake
 
 
 @pytest.fixture

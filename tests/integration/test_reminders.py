@@ -17,35 +17,29 @@ import pytest
 from bot.config.settings import IncidentConfig
 from bot.incidents.phases import change_phase
 from bot.reminders.cadence import arm, reconcile_reminders
-from bot.reminders.prompting import CLAIM_LAPSES
-from bot.runtime.runner import RECONCILERS
 from bot.runtime.scheduler import (
-    run_due_jobs,
     scheduled,
-    start_scheduler,
-    stop_scheduler,
 )
 from bot.slack.ids import Action
 from storage import queries
 from storage.models import Incident, Phase, Role
 from tests.clock import FakeClock
 from tests.reminding import (
+    CADENCE,
+    MINUTE,
+    SECOND,
+    answer_prompt,
     button_ids,
     message,
     press,
     prompt_calls,
+    prompted_at,
     refusal,
     reminder_job,
     state,
     timeline_of,
 )
 from tests.support import ALICE, BOB, CAROL, DAVE, RunningBot, stop_bot
-
-SECOND = timedelta(seconds=1)
-MINUTE = timedelta(minutes=1)
-CADENCE = timedelta(minutes=30)
-"""SEV-2's update cadence in the playbook."""
-
 
 def config(**severities: dict[str, Any]) -> IncidentConfig:
     """The playbook defaults with some severities' tables replaced, as a TOML file would."""
@@ -55,11 +49,6 @@ def config(**severities: dict[str, Any]) -> IncidentConfig:
 @pytest.fixture
 def bot_clock() -> FakeClock:
     return FakeClock()
-
-
-async def prompted_at(bot: RunningBot, incident_id: int) -> Any:
-    """When the incident's latest prompt was posted, on the bot's clock."""
-    return (await state(bot, incident_id)).prompted_at
 
 
 async def test_prompts_arrive_on_time_keep_coming_and_the_old_one_loses_its_buttons(bot: RunningBot) -> None:
@@ -95,9 +84,7 @@ async def test_no_change_logs_it_and_restarts_the_delay(bot: RunningBot) -> None
     await bot.advance(CADENCE)
     (prompt,) = prompt_calls(bot.slack, incident.channel_id)
     await bot.advance(5 * MINUTE)
-    pressed_at = bot.clock.now()
-    await press(bot, incident, Action.REMINDER_NO_CHANGE, prompt.response["ts"])
-    await bot.wait_until(lambda: "no change" in message(bot.slack, incident.channel_id, prompt.response["ts"]).text)
+    pressed_at = await answer_prompt(bot, incident, Action.REMINDER_NO_CHANGE, prompt, shows="no change")
     closed = message(bot.slack, incident.channel_id, prompt.response["ts"])
     assert not button_ids(closed.blocks) and f"<@{ALICE}>" in closed.text
 
@@ -121,9 +108,7 @@ async def test_snooze_asks_again_in_fifteen_minutes(bot: RunningBot) -> None:
     await bot.advance(CADENCE)
     (prompt,) = prompt_calls(bot.slack, incident.channel_id)
     await bot.advance(2 * MINUTE)
-    pressed_at = bot.clock.now()
-    await press(bot, incident, Action.REMINDER_SNOOZE, prompt.response["ts"])
-    await bot.wait_until(lambda: "snoozed" in message(bot.slack, incident.channel_id, prompt.response["ts"]).text)
+    pressed_at = await answer_prompt(bot, incident, Action.REMINDER_SNOOZE, prompt, shows="snoozed")
     stored = await bot.incident(incident.id)
     assert stored.next_update_due == pressed_at + timedelta(minutes=15)
     job = reminder_job(bot, incident.id)
@@ -143,9 +128,7 @@ async def test_the_snooze_is_as_long_as_the_configuration_says(make_bot: Callabl
     (prompt,) = prompt_calls(bot.slack, incident.channel_id)
     labels = [e["text"]["text"] for b in prompt.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert "Snooze 5m" in labels
-    pressed_at = bot.clock.now()
-    await press(bot, incident, Action.REMINDER_SNOOZE, prompt.response["ts"])
-    await bot.wait_until(lambda: "snoozed" in message(bot.slack, incident.channel_id, prompt.response["ts"]).text)
+    pressed_at = await answer_prompt(bot, incident, Action.REMINDER_SNOOZE, prompt, shows="snoozed")
     assert (await bot.incident(incident.id)).next_update_due == pressed_at + timedelta(minutes=5)
 
 
@@ -203,7 +186,7 @@ async def test_outsiders_and_resolved_incidents_cannot_answer(bot: RunningBot) -
     assert prompt_calls(bot.slack, incident.channel_id)[-1].response["ts"] == last, "no prompt after resolving"
 
 
-async def test_missed_prompts_call_in_the_comms_lead_or_else_the_announcements_channel(bot: RunningBot) -> None:
+async def test_missed_prompts_call_in_the_comms_lead_and_tell_the_announcements_channel(bot: RunningBot) -> None:
     with_comms = await bot.declare("Checkout down", severity=2)
     without = await bot.declare("Search slow", severity=2)
     async with bot.ctx.db.session() as session:
@@ -354,66 +337,3 @@ async def test_a_reminder_due_while_stopped_is_sent_once_at_start_then_a_cadence
     await second.advance(SECOND)
     assert len(prompt_calls(second.slack, incident.channel_id)) == 2
     assert await prompted_at(second, incident.id) == restarted_at + CADENCE, "the next one a full cadence later"
-
-
-async def test_two_schedulers_never_post_the_same_prompt_round(make_bot: Callable[..., Any]) -> None:
-    leader: RunningBot = await make_bot()
-    incident = await leader.declare(severity=2)
-    # A second replica that still believes it leads (its lock lost a moment ago) runs the same jobs.
-    stale: RunningBot = await make_bot()
-    assert not stale.ctx.scheduler_leader
-    assert await start_scheduler(stale.ctx, reconcile=RECONCILERS, still_leader=lambda: True)
-    try:
-        assert reminder_job(stale, incident.id) is not None
-        leader.slack.set_latency(0.3, "chat.postMessage")
-        leader.clock.advance(CADENCE)
-        await asyncio.gather(run_due_jobs(leader.ctx), run_due_jobs(stale.ctx))
-        leader.slack.set_latency(0, "chat.postMessage")
-        assert len(prompt_calls(leader.slack, incident.channel_id)) == 1
-        current = await state(leader, incident.id)
-        assert current.prompt_rounds == 1 and current.unanswered == 1 and not current.posting
-
-        await leader.advance(CLAIM_LAPSES)
-        await asyncio.gather(stale.advance(), leader.advance())
-        assert len(prompt_calls(leader.slack, incident.channel_id)) == 1, "the one that lost only looks again"
-        await leader.advance(CADENCE - CLAIM_LAPSES)
-        await stale.advance()
-        assert len(prompt_calls(leader.slack, incident.channel_id)) == 2
-    finally:
-        await stop_scheduler(stale.ctx)
-
-
-async def test_a_prompt_round_claimed_by_a_replica_that_died_is_taken_over_once_the_claim_lapses(
-    bot: RunningBot
-) -> None:
-    incident = await bot.declare(severity=2)
-    await bot.advance(CADENCE - 30 * SECOND)
-    async with bot.ctx.db.session() as session:
-        assert await queries.claim_prompt_round(session=session, incident_id=incident.id, prompt_round=0,
-                                                at=bot.clock.now(), lapsed_before=bot.clock.now())
-    await bot.advance(30 * SECOND)
-    assert prompt_calls(bot.slack, incident.channel_id) == [], "another worker is posting that round"
-    await bot.advance(CLAIM_LAPSES - SECOND)
-    assert prompt_calls(bot.slack, incident.channel_id) == []
-    await bot.advance(SECOND)
-    assert len(prompt_calls(bot.slack, incident.channel_id)) == 1
-    assert await prompted_at(bot, incident.id) == incident.declared_at + CADENCE + CLAIM_LAPSES
-    current = await state(bot, incident.id)
-    assert current.prompt_rounds == 1 and not current.posting
-
-
-async def test_a_prompt_posted_by_a_replica_that_died_before_recording_it_is_adopted(bot: RunningBot) -> None:
-    incident = await bot.declare(severity=2)
-    assert incident.channel_id is not None
-    await bot.advance(CADENCE - 30 * SECOND)
-    async with bot.ctx.db.session() as session:
-        assert await queries.claim_prompt_round(session=session, incident_id=incident.id, prompt_round=0,
-                                                at=bot.clock.now(), lapsed_before=bot.clock.now())
-    posted = bot.slack.add_message(incident.channel_id, bot.slack.bot_user_id, "time for an update")
-    posted.metadata = {"event_type": "incident_update_prompt",
-                       "event_payload": {"incident_id": incident.id, "round": 0}}
-    await bot.advance(30 * SECOND)
-    assert prompt_calls(bot.slack, incident.channel_id) == [], "not posted a second time"
-    current = await state(bot, incident.id)
-    assert (current.prompt_ts, current.prompt_rounds, current.unanswered, current.posting) == (posted.ts, 1, 1, False)
-    assert (await bot.incident(incident.id)).next_update_due == incident.declared_at + 2 * CADENCE

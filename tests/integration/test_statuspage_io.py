@@ -18,10 +18,8 @@ FAST = timedelta(milliseconds=20)
 
 @pytest.fixture
 async def statuspage() -> AsyncIterator[FakeStatuspage]:
-    fake = FakeStatuspage()
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakeStatuspage() as fake:
+        yield fake
 
 
 def client(fake: FakeStatuspage, *, attempts: int = 3, key: str | None = None,

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from bot.config.settings import IncidentConfig
-from bot.integrations.tickets.config import TicketsConfig
 from storage import queries
 from storage.models import WorkState
 from tests.channel_commands import (
@@ -26,7 +24,7 @@ from tests.http_stub import post_webhook
 from tests.jira_stub import EMAIL, TOKEN, WEBHOOK_SECRET, FakeJira
 from tests.resolving import resolve
 from tests.support import ALICE, BOB, RunningBot
-from tests.tracking import has_kind, with_summary
+from tests.tracking import has_kind, refusal, start_with_tickets, ticket_of, with_summary
 
 ENV = {"JIRA_EMAIL": EMAIL, "JIRA_API_TOKEN": TOKEN, "JIRA_WEBHOOK_SECRET": WEBHOOK_SECRET}
 
@@ -35,9 +33,8 @@ ENV = {"JIRA_EMAIL": EMAIL, "JIRA_API_TOKEN": TOKEN, "JIRA_WEBHOOK_SECRET": WEBH
 async def jira() -> AsyncIterator[FakeJira]:
     fake = FakeJira()
     fake.add_user("5b10a2844c20165700ede21g", "alice@example.com", "Alice")
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with fake:
+        yield fake
 
 
 @pytest.fixture
@@ -46,18 +43,9 @@ def jira_bot(make_bot: Callable[..., Any], jira: FakeJira, tmp_path: Path) -> Ca
 
     async def start(**tickets: Any) -> RunningBot:
         table = {"provider": "jira", "url": jira.url, "project": "OPS", **tickets}
-        config = IncidentConfig(postmortem_dir=tmp_path / "postmortems", tickets=TicketsConfig(**table))
-        return await make_bot(config, **ENV)  # type: ignore[no-any-return]
+        return await start_with_tickets(make_bot, tmp_path, table, ENV)
 
     return start
-
-
-async def ticket_of(bot: RunningBot, incident: Any, number: int = 1, timeout: float = 10.0) -> Any:
-    async def opened() -> bool:
-        return any(i.number == number and i.ticket_key for i in await action_items(bot, incident))
-
-    await bot.wait_until(opened, timeout=timeout)
-    return next(i for i in await action_items(bot, incident) if i.number == number)
 
 
 async def test_an_action_item_becomes_a_ticket_and_closing_it_in_jira_closes_it_in_slack(
@@ -154,12 +142,7 @@ async def test_a_refusal_is_on_the_timeline_and_told_to_the_person_without_the_t
     bot = await jira_bot(project="NOPE")
     incident = await bot.declare("Login errors")
     await run(bot, "action Add a login canary", incident.channel_id)
-
-    async def failed() -> bool:
-        return await has_kind(bot, incident, "work_failed") and bool(bot.slack.ephemerals_for(ALICE))
-
-    await bot.wait_until(failed)
-    entry = next(e for e in await timeline(bot, incident) if e.kind == "work_failed")
+    entry = await refusal(bot, incident)
     assert "Jira refused creating the ticket: project: valid project is required (HTTP 400)" in entry.text
     told = bot.slack.ephemerals_for(ALICE)[-1].text
     assert "Opening the action item&#x27;s ticket" in told or "Opening the action item's ticket" in told

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from bot.config.settings import IncidentConfig
-from bot.integrations.tickets.config import TicketsConfig
 from tests.channel_commands import (
     action_items,
     kinds,
@@ -22,36 +20,24 @@ from tests.channel_commands import (
 from tests.linear_stub import API_KEY, WEBHOOK_SECRET, FakeLinear
 from tests.resolving import resolve
 from tests.support import ALICE, RunningBot
-from tests.tracking import has_kind, with_summary
+from tests.tracking import has_kind, refusal, start_with_tickets, ticket_of, with_summary
 
 ENV = {"LINEAR_API_KEY": API_KEY, "LINEAR_WEBHOOK_SECRET": WEBHOOK_SECRET}
 
 
 @pytest.fixture
 async def linear() -> AsyncIterator[FakeLinear]:
-    fake = FakeLinear(team="ENG")
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with FakeLinear(team="ENG") as fake:
+        yield fake
 
 
 @pytest.fixture
 def linear_bot(make_bot: Callable[..., Any], linear: FakeLinear, tmp_path: Path) -> Callable[..., Any]:
     async def start(*, api_key: str = API_KEY, **tickets: Any) -> RunningBot:
         table = {"provider": "linear", "team": "ENG", "api_url": linear.api_url, **tickets}
-        config = IncidentConfig(postmortem_dir=tmp_path / "postmortems", tickets=TicketsConfig(**table))
-        return await make_bot(config, **{**ENV, "LINEAR_API_KEY": api_key})  # type: ignore[no-any-return]
+        return await start_with_tickets(make_bot, tmp_path, table, {**ENV, "LINEAR_API_KEY": api_key})
 
     return start
-
-
-async def opened_item(bot: RunningBot, incident: Any, timeout: float = 10.0) -> Any:
-    async def opened() -> bool:
-        return any(i.ticket_key for i in await action_items(bot, incident))
-
-    await bot.wait_until(opened, timeout=timeout)
-    return (await action_items(bot, incident))[0]
-
 
 
 async def test_an_action_item_becomes_an_issue_and_completing_it_in_linear_closes_it_in_slack(
@@ -62,7 +48,7 @@ async def test_an_action_item_becomes_an_issue_and_completing_it_in_linear_close
     incident = await bot.declare("Webhook deliveries delayed")
     incident = await with_summary(bot, incident)
     await run(bot, f"action Add a dead-letter queue <@{ALICE}|alice> due 2099-03-01", incident.channel_id)
-    item = await opened_item(bot, incident)
+    item = await ticket_of(bot, incident)
 
     issue = linear.by_identifier("ENG-1")
     assert (item.ticket_id, item.ticket_key, item.ticket_url) == (issue["id"], "ENG-1", issue["url"])
@@ -86,7 +72,7 @@ async def test_closing_the_item_in_slack_completes_the_issue(linear_bot: Callabl
     bot = await linear_bot()
     incident = await bot.declare("Build cache poisoned")
     await run(bot, "action Pin the cache key to the lockfile", incident.channel_id)
-    await opened_item(bot, incident)
+    await ticket_of(bot, incident)
     assert linear.by_identifier("ENG-1")["assignee"] is None
     await run(bot, "action done 1", incident.channel_id)
     await bot.wait_until(lambda: linear.by_identifier("ENG-1")["state"]["type"] == "completed")
@@ -100,7 +86,7 @@ async def test_rate_limits_and_outages_are_retried(linear_bot: Callable[..., Any
     linear.fail_next(1, status=502, body="Bad Gateway")
     await run(bot, "action Warm up the new IP", incident.channel_id)
     await wait_for_post(bot, incident.channel_id, "action item *#1*")
-    item = await opened_item(bot, incident, timeout=15)
+    item = await ticket_of(bot, incident, timeout=15)
     assert item.ticket_key == "ENG-1" and len(linear.issues) == 1
     assert [c.status for c in linear.calls][:2] == [400, 502]
 
@@ -111,12 +97,7 @@ async def test_a_refused_key_is_reported_on_the_timeline_and_to_the_person(
     bot = await linear_bot(api_key="lin_api_wrong")
     incident = await bot.declare("Slow search")
     await run(bot, "action Add a search latency SLO", incident.channel_id)
-
-    async def told() -> bool:
-        return await has_kind(bot, incident, "work_failed") and bool(bot.slack.ephemerals_for(ALICE))
-
-    await bot.wait_until(told)
-    entry = next(e for e in await timeline(bot, incident) if e.kind == "work_failed")
+    entry = await refusal(bot, incident)
     assert "Linear refused creating the ticket: Authentication required, not authenticated" in entry.text
     assert "lin_api_wrong" not in entry.text and not linear.issues
 
@@ -125,7 +106,7 @@ async def test_stale_or_wrongly_signed_deliveries_are_refused(linear_bot: Callab
     bot = await linear_bot()
     incident = await bot.declare("Pods evicted")
     await run(bot, "action Set memory requests", incident.channel_id)
-    await opened_item(bot, incident)
+    await ticket_of(bot, incident)
     completed = linear.complete_in_linear("ENG-1")
     assert await linear.deliver(bot.url, completed, secret="wrong") == 401
     stale = {**completed, "webhookTimestamp": completed["webhookTimestamp"] - 5 * 60 * 1000}

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from bot import cli
 from bot.config.settings import ConfigError, IncidentConfig, load_config, load_settings
 from bot.integrations.call_link import call_link
 from bot.integrations.checks import check_configured
@@ -189,3 +190,14 @@ def test_refusals_read_as_the_service_said_them() -> None:
         "No space with key : X (HTTP 404)")
     assert refusal_detail(401, "<html>nope</html>") == "the credentials were not accepted (HTTP 401)"
     assert refusal_detail(418, "") == "HTTP 418"
+
+
+def test_check_config_refuses_a_table_whose_secret_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "bot.toml"
+    policy.write_text('[confluence]\nurl = "https://example.atlassian.net"\nspace = "OPS"\n')
+    for name, value in {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "INCIDENT_BOT_CONFIG": str(policy),
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"}.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["check-config"]) == 2
+    assert "CONFLUENCE_EMAIL" in capsys.readouterr().err

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.consequences.kinds import Work
 from bot.consequences.record import follow_with
@@ -55,11 +58,8 @@ async def open_ticket(ctx: BotContext, work: FollowUpWork) -> None:
         if not await queries.set_action_item_ticket(session=session, item_id=item.id, ticket_id=ticket.id,
                                                     key=ticket.key, url=ticket.url):
             return
-        await queries.add_timeline(
-            session=session, incident_id=incident.id, kind="ticket_opened", at=ctx.clock.now(),
-            text=f"{tracker.name} ticket {ticket.key} opened for action item #{item.number}: {ticket.url}",
-            data={"number": item.number, "key": ticket.key, "url": ticket.url, "tracker": tracker.name},
-        )
+        await _note_opened(ctx, session, incident.id, tracker, ticket, opened_for=f"action item #{item.number}",
+                           number=item.number)
         text = ctx.render.slack("ticket_opened", incident=incident, item=item, ticket=ticket, tracker=tracker.name,
                                 text=with_mentions(item.text))
         await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident.id, payload={"text": text})
@@ -70,11 +70,10 @@ async def close_ticket(ctx: BotContext, work: FollowUpWork) -> None:
     """Close the ticket of an action item closed in Slack; waits while the ticket is still being opened."""
     item, incident = await _item(ctx, work)
     tracker = tracker_for(ctx)
-    if item.ticket_id is None or item.ticket_key is None or item.ticket_url is None:
-        assert item.id is not None
-        await _wait_for_opening(ctx, tracker, open_key(item.id), "closing the ticket")
+    assert item.id is not None
+    ticket = await _opened_ticket(ctx, tracker, item, open_key(item.id), "closing the ticket")
+    if ticket is None:
         return
-    ticket = Ticket(id=item.ticket_id, key=item.ticket_key, url=item.ticket_url)
     await tracker.close(ticket)
     assert incident.id is not None
     async with ctx.db.session() as session:
@@ -96,11 +95,7 @@ async def open_incident_ticket(ctx: BotContext, work: FollowUpWork) -> None:
         if not await queries.set_incident_ticket(session=session, incident_id=incident.id, ticket_id=ticket.id,
                                                  key=ticket.key, url=ticket.url):
             return
-        await queries.add_timeline(
-            session=session, incident_id=incident.id, kind="ticket_opened", at=ctx.clock.now(),
-            text=f"{tracker.name} ticket {ticket.key} opened for the incident: {ticket.url}",
-            data={"key": ticket.key, "url": ticket.url, "tracker": tracker.name},
-        )
+        await _note_opened(ctx, session, incident.id, tracker, ticket, opened_for="the incident")
         await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id, payload={"topic": False})
         if not incident.is_open:  # resolved while the ticket was being opened
             await follow_with(ctx, session, Work.UPDATE_INCIDENT_TICKET, incident_id=incident.id)
@@ -110,11 +105,10 @@ async def update_incident_ticket(ctx: BotContext, work: FollowUpWork) -> None:
     """Bring the incident's ticket up to date (severity, title, resolution); close it once resolved."""
     incident = await _incident(ctx, work)
     tracker = tracker_for(ctx)
-    if incident.ticket_id is None or incident.ticket_key is None or incident.ticket_url is None:
-        assert incident.id is not None
-        await _wait_for_opening(ctx, tracker, incident_key(incident.id), "updating the incident's ticket")
+    assert incident.id is not None
+    ticket = await _opened_ticket(ctx, tracker, incident, incident_key(incident.id), "updating the incident's ticket")
+    if ticket is None:
         return
-    ticket = Ticket(id=incident.ticket_id, key=incident.ticket_key, url=incident.ticket_url)
     await tracker.update(ticket, await incident_spec(ctx, incident))
     if not incident.is_open:
         await tracker.close(ticket)
@@ -145,12 +139,30 @@ async def _assignee(tracker: Tracker, owner: Person | None) -> str | None:
         return None
 
 
-async def _wait_for_opening(ctx: BotContext, tracker: Tracker, key: str, operation: str) -> None:
-    """A ticket still being opened is waited for (tried again later); one that never opened needs nothing."""
+async def _note_opened(ctx: BotContext, session: AsyncSession, incident_id: int, tracker: Tracker, ticket: Ticket,
+                       *, opened_for: str, **data: Any) -> None:
+    """The timeline's ``ticket_opened`` entry: which tracker, which ticket, and what it was opened for."""
+    await queries.add_timeline(
+        session=session, incident_id=incident_id, kind="ticket_opened", at=ctx.clock.now(),
+        text=f"{tracker.name} ticket {ticket.key} opened for {opened_for}: {ticket.url}",
+        data={**data, "key": ticket.key, "url": ticket.url, "tracker": tracker.name},
+    )
+
+
+async def _opened_ticket(ctx: BotContext, tracker: Tracker, record: ActionItem | Incident, opening_key: str,
+                         operation: str) -> Ticket | None:
+    """The ticket recorded on an action item or incident; None when it never opened (nothing to do).
+
+    A ticket still being opened (its work under ``opening_key`` pending) is waited for: the
+    operation fails as transient and is tried again later.
+    """
+    if record.ticket_id is not None and record.ticket_key is not None and record.ticket_url is not None:
+        return Ticket(id=record.ticket_id, key=record.ticket_key, url=record.ticket_url)
     async with ctx.db.session() as session:
-        state = await queries.work_state(session=session, key=key)
+        state = await queries.work_state(session=session, key=opening_key)
     if state == WorkState.PENDING:
         raise ServiceCallFailed(tracker.name, operation, "the ticket is still being opened", transient=True)
+    return None
 
 
 async def _item(ctx: BotContext, work: FollowUpWork) -> tuple[ActionItem, Incident]:
