@@ -27,6 +27,10 @@ async def stored_incidents(database_url: str) -> list[Incident]:
         await db.dispose()
 
 
+class PortTaken(Exception):
+    """Another test bound the port between choosing it and the bot listening on it."""
+
+
 class BotProcess:
     """`incident-bot serve` (or another mode) in a child process, stoppable gracefully or killed outright."""
 
@@ -50,6 +54,18 @@ class BotProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     async def start(self, timeout: float = 30.0) -> None:
+        """Start and wait for /healthz; a port another test took meanwhile is swapped for a free one."""
+        for _ in range(3):
+            try:
+                return await self._start(timeout)
+            except PortTaken:
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+                self.env["PORT"] = str(self.port)
+        await self._start(timeout)
+
+    async def _start(self, timeout: float) -> None:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", self.command], env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -59,6 +75,8 @@ class BotProcess:
         async with httpx.AsyncClient() as client:
             while True:
                 if self.process.poll() is not None:
+                    if "address already in use" in self.log()[offset:]:
+                        raise PortTaken(self.port)
                     raise AssertionError(f"bot exited with {self.process.returncode}:\n{self.log()}")
                 try:
                     if (await client.get(f"{self.url}/healthz", timeout=1)).status_code == 200:

@@ -16,7 +16,7 @@ from bot.errors import SlackCallFailed
 from bot.incidents.records import load_incident
 from bot.slack import blocks
 from bot.slack.gateway import Posted
-from bot.slack.posting import ANNOUNCEMENTS_UNUSABLE, CHANNEL_UNUSABLE
+from bot.slack.posting import CHANNEL_UNUSABLE
 from storage import queries
 from storage.models import FollowUpWork
 
@@ -68,7 +68,7 @@ async def announce(ctx: BotContext, work: FollowUpWork) -> None:
         channel = await ctx.slack.resolve_channel(ctx.config.announcements_channel)
         await post_once(ctx, work, channel, str(payload["text"]), join=True)
     except SlackCallFailed as exc:
-        if exc.error not in ANNOUNCEMENTS_UNUSABLE:
+        if exc.error not in CHANNEL_UNUSABLE:
             raise
         log.warning("could not post in the announcements channel: %s", exc)
         problem = exc.error

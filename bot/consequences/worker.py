@@ -19,7 +19,7 @@ from bot.consequences.failures import report_failure
 from bot.consequences.kinds import KEEP_TRYING
 from bot.consequences.performers import PERFORMERS
 from bot.context import BotContext
-from bot.errors import ServiceCallFailed
+from bot.errors import Busy, ServiceCallFailed
 from storage import queries
 from storage.models import FollowUpWork
 
@@ -31,6 +31,8 @@ BATCH = 32
 RUNNING_AT_ONCE = 32
 BACKOFF_FIRST = timedelta(seconds=1)
 BACKOFF_MAX = timedelta(minutes=10)
+BUSY_RETRY = timedelta(seconds=1)
+"""How soon a piece waiting for other work (another worker's lease, a ticket still opening) looks again."""
 UNEXPECTED_ATTEMPTS = 5
 """A bug (not a refusal, not an outage) is retried this many times, then reported."""
 
@@ -121,7 +123,7 @@ class Worker:
         except ServiceCallFailed as exc:
             if exc.transient:
                 log.info("%s (work %s) will be retried: %s", work.kind, work.id, exc)
-                await self._retry(work, str(exc))
+                await self._retry(work, str(exc), waiting=isinstance(exc, Busy))
             elif work.kind in KEEP_TRYING:
                 log.warning("%s (work %s) refused, trying again later: %s", work.kind, work.id, exc)
                 if str(exc) != work.last_error:
@@ -141,8 +143,9 @@ class Worker:
         else:
             await self._settle(queries.finish_work, work)
 
-    async def _retry(self, work: FollowUpWork, error: str) -> None:
-        due = self.ctx.clock.now() + backoff(work.attempts)
+    async def _retry(self, work: FollowUpWork, error: str, *, waiting: bool = False) -> None:
+        """Due again after the backoff; a piece waiting for other work (``waiting``) looks again soon."""
+        due = self.ctx.clock.now() + (BUSY_RETRY if waiting else backoff(work.attempts))
         await self._settle(queries.retry_work, work, at=due, error=error)
 
     async def _fail(self, work: FollowUpWork, error: ServiceCallFailed | str) -> None:

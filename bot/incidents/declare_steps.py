@@ -26,7 +26,7 @@ from bot.reminders import cadence
 from bot.slack import messages
 from bot.errors import SlackCallFailed
 from bot.slack.gateway import Posted
-from bot.slack.posting import ANNOUNCEMENTS_UNUSABLE
+from bot.slack.posting import CHANNEL_UNUSABLE
 from storage import queries
 from storage.models import FollowUpWork, Incident
 
@@ -226,7 +226,7 @@ async def _announce(ctx: BotContext, work: FollowUpWork, incident: Incident) -> 
         channel = await ctx.slack.resolve_channel(ctx.config.announcements_channel)
         posted = await _post_once(ctx, work, incident, channel, "announcement", text, blocks)
     except SlackCallFailed as exc:
-        if exc.error not in ANNOUNCEMENTS_UNUSABLE:
+        if exc.error not in CHANNEL_UNUSABLE:
             raise
         incident.announced = True
         problem = incident.setup_error = messages.announcement_problem(ctx, exc.error)

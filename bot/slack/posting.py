@@ -12,8 +12,9 @@ from storage.models import Incident
 
 log = logging.getLogger(__name__)
 
-CHANNEL_UNUSABLE = {"channel_not_found", "not_in_channel", "is_archived"}
-ANNOUNCEMENTS_UNUSABLE = CHANNEL_UNUSABLE | {"method_not_supported_for_channel_type"}
+CHANNEL_UNUSABLE = frozenset({"channel_not_found", "not_in_channel", "is_archived",
+                              "method_not_supported_for_channel_type"})
+"""Slack's answers for a channel the bot cannot post in: a configuration problem to report, not retry."""
 
 
 async def tell_channel(ctx: BotContext, incident: Incident, text: str) -> Posted | None:
@@ -44,7 +45,7 @@ async def tell_announcements(ctx: BotContext, text: str) -> str | None:
         channel = await ctx.slack.resolve_channel(ctx.config.announcements_channel)
         await ctx.slack.post_message(channel, text=text, blocks=blocks.message(text), join=True)
     except SlackCallFailed as exc:
-        if exc.error not in ANNOUNCEMENTS_UNUSABLE:
+        if exc.error not in CHANNEL_UNUSABLE:
             raise
         log.warning("could not post in the announcements channel: %s", exc)
         return exc.error

@@ -167,7 +167,20 @@ class RateLimitHoldHandler(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-class ConnectionRetryHandler(AsyncConnectionErrorRetryHandler):
+class _WaitsOutHolds(AsyncRetryHandler):
+    """After slack-sdk's own wait before a retry, also wait out any rate-limit hold on the call's key."""
+
+    holds: RateLimitHolds
+
+    async def prepare_for_next_attempt_async(
+        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
+        await _wait_out_hold(self.holds, request)
+
+
+class ConnectionRetryHandler(_WaitsOutHolds, AsyncConnectionErrorRetryHandler):
     """slack-sdk's connection retries, except where sending again could post twice.
 
     A call in :data:`NOT_REPEATABLE` is only retried when the connection
@@ -190,27 +203,13 @@ class ConnectionRetryHandler(AsyncConnectionErrorRetryHandler):
             return False
         return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
-    async def prepare_for_next_attempt_async(
-        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
-        await _wait_out_hold(self.holds, request)
 
-
-class ServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+class ServerErrorRetryHandler(_WaitsOutHolds, AsyncServerErrorRetryHandler):
     """slack-sdk's retries of 500 and 503, which also wait out any rate-limit hold."""
 
     def __init__(self, holds: RateLimitHolds, *, backoff: float) -> None:
         super().__init__(max_retry_count=RETRY_COUNT, interval_calculator=backoff_interval(backoff))
         self.holds = holds
-
-    async def prepare_for_next_attempt_async(
-        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
-        await _wait_out_hold(self.holds, request)
 
 
 async def _wait_out_hold(holds: RateLimitHolds, request: HttpRequest) -> None:

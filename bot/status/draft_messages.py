@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from bot.context import BotContext
+from bot.errors import Busy
 from bot.status import draft_wording
 from bot.status.leases import draft_lease
 from storage import queries
@@ -42,6 +43,9 @@ async def post_draft(ctx: BotContext, draft_id: int) -> None:
     """Post a pending draft with its buttons, then the texts to copy; skips what is done already."""
     async with draft_lease(ctx, draft_id, state=DraftState.PENDING) as held:
         if not held:
+            draft, _ = await load(ctx, draft_id)
+            if draft.state == DraftState.PENDING and (draft.message_ts is None or not draft.copy_posted):
+                raise Busy(f"posting status draft {draft_id}")  # another worker is posting it
             return
         draft, incident = await load(ctx, draft_id)
         if incident.channel_id is None:

@@ -76,9 +76,8 @@ async def propose_draft(
             await queries.add_timeline(session=session, incident_id=incident_id, kind="status_draft_proposed",
                                        actor=actor, at=now, text=f"Status page draft proposed ({phase.value})",
                                        data={"draft_id": draft.id})
-    if created:
-        assert draft.id is not None
-        await draft_messages.post_draft(ctx, draft.id)
+    assert draft.id is not None
+    await draft_messages.post_draft(ctx, draft.id)  # a retry posts what an earlier attempt could not
     return draft
 
 

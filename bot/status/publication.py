@@ -24,7 +24,7 @@ from bot.status import draft_wording
 from bot.context import BotContext
 from bot.errors import Busy, SlackCallFailed
 from bot.slack.gateway import Posted
-from bot.slack.posting import ANNOUNCEMENTS_UNUSABLE
+from bot.slack.posting import CHANNEL_UNUSABLE
 from bot.status.leases import LEASE, draft_lease, external_lease, renew_external
 from bot.status.statuspage_client import StatuspageClient, StatuspageError, StatuspageUpdate, client_for
 from storage import queries
@@ -79,7 +79,7 @@ async def _post_to_status_channel(ctx: BotContext, draft: StatusDraft, incident:
             await _save(ctx, draft)
             ts = (await _post_joining(ctx, channel, draft, incident, marker)).ts
     except SlackCallFailed as exc:
-        if exc.error not in ANNOUNCEMENTS_UNUSABLE:
+        if exc.error not in CHANNEL_UNUSABLE:
             raise
         draft.status_post_error = f"{exc.method}: {exc.error}"
         await _save(ctx, draft)

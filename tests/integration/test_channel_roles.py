@@ -47,6 +47,7 @@ async def test_every_role_can_be_assigned_to_someone_already_in_the_channel(bot:
     await run(bot, f"role {role} <@{BOB}>", incident.channel_id)
     label = {"comms": "Communications Lead", "scribe": "Scribe"}[role]
     await wait_for_summary(bot, incident, f"*{label}:* <@{BOB}>")
+    await bot.idle()  # the invite and the announcement run beside the summary refresh
     assert bot.slack.calls_to("conversations.invite")[-1].response.get("error") == "already_in_channel"
     assert not any("could not be invited" in m.text for m in bot.slack.messages_in(incident.channel_id))
 

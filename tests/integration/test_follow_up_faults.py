@@ -77,7 +77,7 @@ async def test_a_declare_whose_posts_fail_at_first_ends_complete_and_posts_once(
 
 async def test_an_update_whose_summary_refresh_fails_still_posts_and_drafts_once(bot: RunningBot) -> None:
     incident = await customer_facing(bot)
-    bot.slack.fail_next("chat.update", "internal_error", times=3)
+    bot.slack.fail_next("chat.update", "internal_error", times=2)
     await post_update(bot, incident, "Rolled back the bad deploy")
     await all_done(bot, incident.id)
     assert len(posts_with(bot, incident.channel_id, "Rolled back the bad deploy")) >= 1
@@ -101,7 +101,7 @@ async def test_a_lost_answer_during_approval_publishes_once(bot: RunningBot) -> 
 
 async def test_a_resolve_whose_summary_refresh_fails_still_drafts_and_plans_the_review(bot: RunningBot) -> None:
     incident = await customer_facing(bot)
-    bot.slack.fail_next("chat.update", "internal_error", times=3)
+    bot.slack.fail_next("chat.update", "internal_error", times=2)
     await resolve(bot, incident, summary="Rolled back release 42")
     work = await all_done(bot, incident.id)
     kinds = [w.kind for w in work]

@@ -32,11 +32,6 @@ REVIEW_WITHIN = timedelta(hours=48)
 
 
 @pytest.fixture
-def bot_config(tmp_path: Path) -> IncidentConfig:
-    return IncidentConfig(postmortem_dir=tmp_path / "postmortems")
-
-
-@pytest.fixture
 def bot_clock() -> FakeClock:
     return FakeClock()
 

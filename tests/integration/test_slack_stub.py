@@ -314,6 +314,3 @@ async def test_response_url_records_and_allows_five_uses(slack: FakeSlack) -> No
         async with session.post(replace_url, json={"replace_original": True, "text": "answered"}) as answer:
             assert answer.status == 200
     assert slack.messages_in(channel)[0].text == "answered" and slack.messages_in(channel)[0].blocks is None
-
-
-# signed requests against a real Bolt app -----------------------------------------

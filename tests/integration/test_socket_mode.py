@@ -66,7 +66,8 @@ async def socket_bot(slack: FakeSlack, database_url: str, tmp_path: Path) -> Asy
 
 
 async def _declare(bot: SocketBot, title: str) -> Incident:
-    """Slash command, modal, submission, all over the socket; the incident once its channel exists."""
+    """Slash command, modal, submission, all over the socket; the incident once its channel has its
+    summary and its people (the declare's steps run side by side)."""
     general = bot.slack.channel_by_name("general")
     assert general is not None
     acked = await bot.requests.command(f"declare {title}", user_id=ALICE, channel_id=general.id)
@@ -82,11 +83,11 @@ async def _declare(bot: SocketBot, title: str) -> Incident:
     assert created.ok
     for _ in range(250):
         [incident] = await bot.incidents()
-        if incident.summary_ts is not None:
+        if incident.summary_ts is not None and incident.members_invited:
             assert incident.channel_id == created.response["channel"]["id"]
             return incident
         await asyncio.sleep(0.02)
-    raise AssertionError("the summary was never posted")
+    raise AssertionError("the summary was never posted or the people never invited")
 
 
 async def test_a_declare_over_the_socket_opens_the_modal_and_creates_the_channel(socket_bot: SocketBot) -> None:

@@ -7,13 +7,11 @@ import csv
 import io
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bot import cli
-from bot.config.settings import IncidentConfig
 from bot.metrics.stats import compute_report
 from storage import queries
 from storage.models import Incident, Phase
@@ -31,11 +29,6 @@ REPORT_COLUMNS = [
     "time_to_identify_s", "time_to_resolve_s", "respond_met", "resolve_met", "updates", "late_updates",
 ]
 """The CSV report's header, in the order SPEC section 6 gives."""
-
-
-@pytest.fixture
-def bot_config(tmp_path: Path) -> IncidentConfig:
-    return IncidentConfig(postmortem_dir=tmp_path / "postmortems")
 
 
 @pytest.fixture

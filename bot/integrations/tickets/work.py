@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.consequences.kinds import Work
 from bot.consequences.record import follow_with
 from bot.context import BotContext
-from bot.errors import ServiceCallFailed
+from bot.errors import Busy, ServiceCallFailed
 from bot.incidents.records import load_incident
 from bot.integrations.tickets.providers import tracker_for
 from bot.integrations.tickets.specs import Person, action_item_spec, incident_spec
@@ -156,12 +156,18 @@ async def _opened_ticket(ctx: BotContext, tracker: Tracker, record: ActionItem |
     A ticket still being opened (its work under ``opening_key`` pending) is waited for: the
     operation fails as transient and is tried again later.
     """
-    if record.ticket_id is not None and record.ticket_key is not None and record.ticket_url is not None:
-        return Ticket(id=record.ticket_id, key=record.ticket_key, url=record.ticket_url)
     async with ctx.db.session() as session:
         state = await queries.work_state(session=session, key=opening_key)
+        assert record.id is not None  # read after the state, so an opening that just finished is seen
+        if isinstance(record, ActionItem):
+            fresh: ActionItem | Incident | None = await queries.action_item_by_id(session=session, item_id=record.id)
+        else:
+            fresh = await queries.get_incident(session=session, incident_id=record.id)
+    if fresh is not None and fresh.ticket_id is not None and fresh.ticket_key is not None \
+            and fresh.ticket_url is not None:
+        return Ticket(id=fresh.ticket_id, key=fresh.ticket_key, url=fresh.ticket_url)
     if state == WorkState.PENDING:
-        raise ServiceCallFailed(tracker.name, operation, "the ticket is still being opened", transient=True)
+        raise Busy(f"{operation} (the ticket is still being opened)")
     return None
 
 
