@@ -17,6 +17,7 @@ from bot.context import BotContext
 from bot.errors import IncidentError
 from bot.incidents.summary import refresh_summary
 from bot.metrics import milestones
+from bot.incidents.access import members
 from bot.reminders import cadence
 from bot.reminders.state import PromptOutcome
 from storage import queries
@@ -26,7 +27,9 @@ from storage.models import Incident
 
 async def responder_in_channel(ctx: BotContext, *, channel_id: str, user_id: str,
                                incident_id: int | None = None) -> Incident:
-    """The open incident of this channel, if the person pressing is in its channel; else a clear refusal."""
+    """The open incident of this channel, if the person pressing is one of its people (declarer,
+    responders, role holders: invited, perhaps not yet in the channel) or in its channel; else a
+    clear refusal."""
     async with ctx.db.session() as session:
         incident = await queries.incident_by_channel(session=session, channel_id=channel_id)
     if incident is None or (incident_id is not None and incident.id != incident_id):
@@ -37,7 +40,9 @@ async def responder_in_channel(ctx: BotContext, *, channel_id: str, user_id: str
             f"{incident.reference} was resolved {slack_date(incident.resolved_at, ctx.config.tz)}, so it needs "
             "no updates; nothing was changed. Reopen it with `/incident reopen` if it is not over."
         ))
-    if user_id not in await ctx.slack.members(channel_id):
+    async with ctx.db.session(write=False) as session:
+        holders = (await queries.current_roles(session=session, incident_id=incident.id or 0)).values()
+    if user_id not in members(incident, holders) and user_id not in await ctx.slack.members(channel_id):
         raise IncidentError(
             f"Only members of {incident.reference}'s channel can answer for it. Join the channel first; "
             "nothing was changed."

@@ -158,6 +158,17 @@ async def test_a_double_click_answers_once(bot: RunningBot) -> None:
     assert [e.kind for e in await timeline_of(bot, incident.id)].count("no_change") == 1
 
 
+async def test_the_incidents_own_people_may_answer_before_they_are_in_its_channel(bot: RunningBot) -> None:
+    incident = await bot.declare(severity=2, responders=[BOB])
+    await bot.advance(CADENCE)
+    (prompt,) = prompt_calls(bot.slack, incident.channel_id)
+    bot.slack.channels[incident.channel_id].members.discard(BOB)  # invited, not yet joined (or left)
+    url = bot.slack.new_response_url()
+    await press(bot, incident, Action.REMINDER_NO_CHANGE, prompt.response["ts"], user=BOB, response_url=url)
+    await bot.wait_until(lambda: "no change" in message(bot.slack, incident.channel_id, prompt.response["ts"]).text)
+    assert "no_change" in [e.kind for e in await timeline_of(bot, incident.id)]
+
+
 async def test_outsiders_and_resolved_incidents_cannot_answer(bot: RunningBot) -> None:
     incident = await bot.declare(severity=2)
     await bot.advance(CADENCE)

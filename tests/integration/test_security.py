@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 
@@ -34,7 +35,8 @@ async def test_user_text_is_never_evaluated_as_a_template(bot: RunningBot) -> No
     incident = await bot.declare("{{ 7*7 }} {% if true %}x{% endif %}", description="{{ config }}")
     text = everything_posted(bot)
     assert "{{ 7*7 }}" in text
-    assert "49" not in text.replace(incident.channel_id or "", "")
+    shown = re.sub(r"<!date\^[^>]*>", "", text.replace(incident.channel_id or "", ""))  # times may hold a 49
+    assert "49" not in shown
     assert "{{ config }}" in text
 
 
