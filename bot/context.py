@@ -31,6 +31,8 @@ class BotContext:
     render: Renderer
     clock: Clock = field(default_factory=SystemClock)
     incident_locks: defaultdict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    summary_locks: defaultdict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    """One refresh of an incident's summary at a time, so an older rendering never lands last."""
     background: set[asyncio.Task[None]] = field(default_factory=set)
     acknowledged: set[asyncio.Task[None]] = field(default_factory=set)
     worker_id: str = field(default_factory=lambda: uuid4().hex)

@@ -20,14 +20,15 @@ async def refresh_summary(ctx: BotContext, incident_id: int, *, topic: bool = Tr
     changes it does not show (reminder times): Slack posts a notice in the
     channel every time a topic is set.
     """
-    async with ctx.db.session() as session:
-        incident = await queries.get_incident(session=session, incident_id=incident_id)
-        posting = await queries.work_state(session=session, key=f"declare:{incident_id}:{Work.POST_SUMMARY.value}")
-    if incident is not None and incident.summary_ts is None and posting == WorkState.PENDING:
-        raise Busy("refreshing the summary")  # the summary being posted may predate this change
-    if incident is None or incident.channel_id is None or incident.summary_ts is None:
-        return
-    text, blocks = await messages.summary(ctx, incident)
-    await ctx.slack.update_message(incident.channel_id, incident.summary_ts, text=text, blocks=blocks)
-    if topic and incident.topic_set:
-        await ctx.slack.set_topic(incident.channel_id, messages.topic(ctx, incident))
+    async with ctx.summary_locks[incident_id]:  # rendered and sent in order, so the last one is current
+        async with ctx.db.session() as session:
+            incident = await queries.get_incident(session=session, incident_id=incident_id)
+            posting = await queries.work_state(session=session, key=f"declare:{incident_id}:{Work.POST_SUMMARY.value}")
+        if incident is not None and incident.summary_ts is None and posting == WorkState.PENDING:
+            raise Busy("refreshing the summary")  # the summary being posted may predate this change
+        if incident is None or incident.channel_id is None or incident.summary_ts is None:
+            return
+        text, blocks = await messages.summary(ctx, incident)
+        await ctx.slack.update_message(incident.channel_id, incident.summary_ts, text=text, blocks=blocks)
+        if topic and incident.topic_set:
+            await ctx.slack.set_topic(incident.channel_id, messages.topic(ctx, incident))
