@@ -68,8 +68,10 @@ async def _arm(ctx: BotContext, work: FollowUpWork) -> None:
 async def _close_prompt(ctx: BotContext, work: FollowUpWork) -> None:
     payload = work.payload
     incident = await load_incident(ctx, _incident_id(work))
+    next_due = payload.get("next_due")
     await cadence.close_prompt(ctx, incident, str(payload["ts"]), outcome=payload["outcome"],
-                               actor=str(payload["actor"]))
+                               actor=payload.get("actor"),
+                               next_due=datetime.fromisoformat(next_due) if next_due else None)
 
 
 async def _stop_reminders(ctx: BotContext, work: FollowUpWork) -> None:

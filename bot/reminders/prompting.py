@@ -18,15 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config.durations import format_duration
+from bot.consequences.kinds import Work
+from bot.consequences.record import follow_with
 from bot.context import BotContext
-from bot.incidents.summary import refresh_summary
 from bot.reminders.escalation import escalate_missed
 from bot.reminders.state import (
     EARLY_TOLERANCE,
     REMINDER,
     RETRY_AFTER_FAILURE,
     cadence,
-    close_prompt,
     readable,
     with_state,
 )
@@ -133,12 +133,15 @@ async def _tidy_up(ctx: BotContext, incident: Incident, previous: str | None) ->
     """After a prompt: the one before loses its buttons, the summary shows the new due time.
 
     Both are chat.update calls, which Slack rate-limits far harder than new
-    messages, so they run beside the reminder jobs rather than inside them.
+    messages: they are recorded as follow-up work, so a Slack hiccup delays them
+    and never loses them, and the next due job is not held up.
     """
     assert incident.id is not None
-    if previous is not None:
-        await close_prompt(ctx, incident, previous, outcome="superseded")
-    await refresh_summary(ctx, incident.id, topic=False)
+    async with ctx.db.session() as session:
+        if previous is not None:
+            await follow_with(ctx, session, Work.CLOSE_PROMPT, incident_id=incident.id,
+                              payload={"ts": previous, "outcome": "superseded"})
+        await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id, payload={"topic": False})
 
 
 async def _post_prompt(

@@ -1,6 +1,6 @@
 """Answering update reminders from their buttons: *No change* and *Snooze*.
 
-Only members of the incident channel may answer, and only while the incident
+Only the incident's people and members of its channel may answer, and only while the incident
 is open. The one prompt waiting for an answer is closed by a conditional
 update in the database, so a double click, or a press on an older prompt
 after a newer one was posted, answers exactly once; every prompt the answer
@@ -9,14 +9,17 @@ touched loses its buttons and says how it was answered.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 from markupsafe import Markup
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.render import slack_date
+from bot.consequences.kinds import Work
+from bot.consequences.record import follow_with
 from bot.context import BotContext
 from bot.errors import IncidentError
-from bot.incidents.summary import refresh_summary
-from bot.metrics import milestones
 from bot.incidents.access import members
 from bot.reminders import cadence
 from bot.reminders.state import PromptOutcome
@@ -89,16 +92,26 @@ async def _answer(ctx: BotContext, incident: Incident, *, user_id: str, pressed_
                     text=(f"Update reminder snoozed until {ctx.render.local_time(next_due)}" if snoozed
                           else "No change since the last update"),
                 )
+                assert waiting is not None
+                await _follow_answer(ctx, session, incident_id, prompts=[waiting, pressed_ts], actor=user_id,
+                                     at=now, next_due=next_due, snoozed=snoozed)
         if not won:
             due = slack_date(current.next_update_due, ctx.config.tz) if current.next_update_due else "not set"
             raise IncidentError(Markup(
                 f"The update reminder for {incident.reference} was already answered; the next update is due "
                 f"{due}. Nothing was changed."
             ))
-        await cadence.arm(ctx, incident_id, next_due)
-    assert waiting is not None
+
+
+async def _follow_answer(ctx: BotContext, session: AsyncSession, incident_id: int, *, prompts: list[str],
+                         actor: str, at: datetime, next_due: datetime, snoozed: bool) -> None:
+    """Record, with the answer, what follows it: the next reminder, the answered prompts closed
+    (the waiting one and the one pressed, if older), the summary and the response metrics."""
+    await follow_with(ctx, session, Work.ARM_REMINDER, incident_id=incident_id, payload={"at": next_due.isoformat()})
     outcome: PromptOutcome = "snoozed" if snoozed else "no_change"
-    for ts in dict.fromkeys([waiting, pressed_ts]):
-        await cadence.close_prompt(ctx, current, ts, outcome=outcome, actor=user_id, next_due=next_due)
-    await refresh_summary(ctx, incident_id, topic=False)
-    await milestones.record_response(ctx, incident_id, at=now, check_in=not snoozed)
+    for ts in dict.fromkeys(prompts):
+        await follow_with(ctx, session, Work.CLOSE_PROMPT, incident_id=incident_id, payload={
+            "ts": ts, "outcome": outcome, "actor": actor, "next_due": next_due.isoformat()})
+    await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident_id, payload={"topic": False})
+    await follow_with(ctx, session, Work.RECORD_RESPONSE, incident_id=incident_id,
+                      payload={"at": at.isoformat(), "check_in": not snoozed})

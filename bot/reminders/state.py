@@ -64,4 +64,6 @@ async def close_prompt(
     try:
         await ctx.slack.update_message(incident.channel_id, ts, text=text, blocks=blocks.message(text))
     except SlackCallFailed as exc:
+        if exc.transient:
+            raise  # the piece of work closing it is tried again
         log.info("could not close the update reminder %s of %s: %s", ts, incident.reference, exc)
