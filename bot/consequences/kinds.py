@@ -39,10 +39,13 @@ class Work(StrEnum):
     RESTART_REMINDERS = "reminders.restart"
     RECORD_RESPONSE = "metrics.response"
     RECORD_PHASE = "metrics.phase"
+    CALL_IN = "escalation.call_in"
     # after resolution
     PLAN_FOLLOWUPS = "resolution.plan_followups"
     CANCEL_FOLLOWUPS = "resolution.cancel_followups"
     PUBLISH_POSTMORTEM = "resolution.postmortem"
+    REMIND_REVIEW = "resolution.remind_review"
+    ARCHIVE_CHANNEL = "resolution.archive_channel"
     # trackers, Confluence and the call link
     OPEN_TICKET = "tickets.open"
     CLOSE_TICKET = "tickets.close"
@@ -83,9 +86,12 @@ DESCRIPTIONS: dict[Work, str] = {
     Work.RESTART_REMINDERS: "Restarting the update reminders",
     Work.RECORD_RESPONSE: "Recording the response for the metrics",
     Work.RECORD_PHASE: "Recording the phase for the metrics",
+    Work.CALL_IN: "Calling people in as the escalation policy says",
     Work.PLAN_FOLLOWUPS: "Planning the post-mortem review and archiving",
     Work.CANCEL_FOLLOWUPS: "Cancelling the post-mortem review and archiving",
     Work.PUBLISH_POSTMORTEM: "Publishing the post-mortem",
+    Work.REMIND_REVIEW: "Reminding the IC of the post-mortem review",
+    Work.ARCHIVE_CHANNEL: "Archiving the incident channel",
     Work.OPEN_TICKET: "Opening the action item's ticket",
     Work.CLOSE_TICKET: "Closing the action item's ticket",
     Work.OPEN_INCIDENT_TICKET: "Opening the incident's ticket",

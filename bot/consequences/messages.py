@@ -29,12 +29,20 @@ async def post_once(ctx: BotContext, work: FollowUpWork, channel: str, text: str
                     message_blocks: list[Any] | None = None, join: bool = False) -> Posted:
     """Post ``text`` for this piece of work unless an earlier attempt already did."""
     marker = {"event_type": WORK_MARKER, "event_payload": {"work_id": work.id}}
-    if work.attempts > 1:
-        found = await ctx.slack.find_own_message(channel, marker)
-        if found is not None:
-            return Posted(channel=channel, ts=found)
+    if work.attempts > 1 and (found := await _posted_earlier(ctx, channel, marker)) is not None:
+        return Posted(channel=channel, ts=found)
     return await ctx.slack.post_message(channel, text=text, blocks=message_blocks or blocks.message(text),
                                         metadata=marker, join=join)
+
+
+async def _posted_earlier(ctx: BotContext, channel: str, marker: dict[str, Any]) -> str | None:
+    """The earlier attempt's message; a channel the bot is not in (yet) cannot hold one it can still see."""
+    try:
+        return await ctx.slack.find_own_message(channel, marker)
+    except SlackCallFailed as exc:
+        if exc.error != "not_in_channel":
+            raise
+        return None
 
 
 async def post_in_channel(ctx: BotContext, work: FollowUpWork) -> None:

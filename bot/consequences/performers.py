@@ -22,7 +22,7 @@ from bot.integrations.confluence import publish as confluence
 from bot.integrations.pagerduty import paging
 from bot.integrations.tickets import work as tickets
 from bot.metrics import milestones
-from bot.reminders import cadence
+from bot.reminders import cadence, escalation
 from bot.resolution import followups, postmortem
 from bot.status import draft_messages, drafts, publication, updates
 from storage.models import FollowUpWork, Phase
@@ -138,6 +138,9 @@ PERFORMERS: dict[str, Performer] = {
     Work.PLAN_FOLLOWUPS: _plan_followups,
     Work.CANCEL_FOLLOWUPS: _cancel_followups,
     Work.PUBLISH_POSTMORTEM: _publish_postmortem,
+    Work.REMIND_REVIEW: followups.send_review_reminder,
+    Work.ARCHIVE_CHANNEL: followups.archive_channel,
+    Work.CALL_IN: escalation.call_in,
     Work.PAGE_ONCALL: paging.page_oncall,
     Work.RESOLVE_PAGE: paging.resolve_page,
     Work.DECLARE_FROM_ALERT: alerts.declare_from_alert,

@@ -3,23 +3,33 @@
 Two kinds. Missed prompts: after ``escalate_after`` unanswered reminders the
 communications lead is called in in the incident channel and the announcements
 channel is told (never for private incidents and drills), once per run of
-missed prompts; the reminder job decides when. The severity's escalation
+missed prompts; the reminder job decides when, and records it with its prompt. The severity's escalation
 matrix: each step (after a time from the declaration, notify people or groups)
 fires once while the incident is still investigating or identified. Its truth
 is the declaration time and the steps already fired (``fired_steps``); the job
 ``escalation:<id>`` is armed at the earliest step not yet fired.
+
+Jobs only decide: a step is marked fired in the same transaction that records
+the calling-in as follow-up work, which the worker performs (and retries).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.durations import format_duration
 from bot.config.settings import EscalationStep
+from bot.consequences.kinds import Work
+from bot.consequences.messages import post_once
+from bot.consequences.record import follow_with
 from bot.context import BotContext
+from bot.errors import SLACK_TRANSIENT_ERRORS, SlackCallFailed
 from bot.incidents.drills import calls_people_in
+from bot.incidents.records import load_incident
 from bot.reminders.state import (
     EARLY_TOLERANCE,
     ESCALATION,
@@ -28,10 +38,9 @@ from bot.reminders.state import (
     with_state,
 )
 from bot.runtime.scheduler import job_context, schedule, unschedule
-from bot.slack.gateway import SlackCallFailed
-from bot.slack.posting import tell_announcements, tell_channel
+from bot.slack.posting import CHANNEL_UNUSABLE
 from storage import queries
-from storage.models import Incident, Phase, Role
+from storage.models import FollowUpWork, Incident, Phase, Role
 
 log = logging.getLogger(__name__)
 
@@ -77,99 +86,130 @@ async def escalate(incident_id: int) -> None:
 
 
 async def _escalate_steps(ctx: BotContext, incident_id: int) -> None:
+    """Decide which steps are due and record them fired, with the calling-in that follows, in one transaction."""
     async with ctx.incident_locks[incident_id]:
         now = ctx.clock.now()
         async with ctx.db.session() as session:
             found = await with_state(session, incident_id)
-        if found is None:
-            return
-        incident, state = found
-        if incident.channel_id is None:
-            arm_step(ctx, incident_id, now + RETRY_AFTER_FAILURE)
-            return
-        fired = list(state.fired_steps)
-        due = [step for step in ctx.config.policy(incident.severity).escalation
-               if step_key(step) not in fired and incident.declared_at + step.after <= now + EARLY_TOLERANCE]
-        for step in due:
-            if incident.phase in BEFORE_MITIGATION:
-                await _call_in(ctx, incident, step, now=now)
-            fired.append(step_key(step))
-            async with ctx.db.session() as session:
-                state.fired_steps = list(fired)
-                session.add(state)
+            if found is None:
+                return
+            incident, state = found
+            if incident.channel_id is None:
+                arm_step(ctx, incident_id, now + RETRY_AFTER_FAILURE)
+                return
+            fired = list(state.fired_steps)
+            due = [step for step in ctx.config.policy(incident.severity).escalation
+                   if step_key(step) not in fired and incident.declared_at + step.after <= now + EARLY_TOLERANCE]
+            for step in due:
+                if incident.phase in BEFORE_MITIGATION:
+                    await _record_step(ctx, session, incident, step, now=now)
+                fired.append(step_key(step))
+            state.fired_steps = list(fired)
+            session.add(state)
         arm_escalation(ctx, incident, fired)
 
 
-async def _call_in(ctx: BotContext, incident: Incident, step: EscalationStep, *, now: datetime) -> None:
-    """Mention the step's people and groups in the channel, invite them, and log it.
-
-    A drill only says whom the step would call, unless ``[drills] escalate`` lets it call them.
-    """
-    assert incident.id is not None and incident.channel_id is not None
-    if not calls_people_in(ctx.config.drills, incident):
-        await _name_only(ctx, incident, step, now=now)
+async def _record_step(
+    ctx: BotContext, session: AsyncSession, incident: Incident, step: EscalationStep, *, now: datetime
+) -> None:
+    """Record what a due step does: call its people in, or, in a drill, only say whom it would call."""
+    assert incident.id is not None
+    elapsed = readable(now - incident.declared_at)
+    if calls_people_in(ctx.config.drills, incident):
+        await follow_with(ctx, session, Work.CALL_IN, incident_id=incident.id, payload={
+            "after": int(step.after.total_seconds()), "notify": list(step.notify),
+            "elapsed": int(elapsed.total_seconds())})
         return
+    text = ctx.render.slack("escalation_step", incident=incident, notify=step.notify, called=False,
+                            elapsed=elapsed, failures=[])
+    await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident.id, payload={"text": text})
+    await queries.add_timeline(
+        session=session, incident_id=incident.id, kind="escalation_step", at=now,
+        text=(f"Escalation policy at T+{format_duration(step.after)}: would have called in "
+              f"{', '.join(step.notify)} (a drill calls nobody in: [drills] escalate = false)"),
+        data={"after": int(step.after.total_seconds()), "notify": list(step.notify), "called": False},
+    )
+
+
+async def call_in(ctx: BotContext, work: FollowUpWork) -> None:
+    """Invite a step's people and the members of its groups, then mention them in the channel, once.
+
+    Safe to run again: inviting someone already in the channel is harmless and
+    the message is posted once. Slack refusing one person or group is shown in
+    the message and on the timeline; a hiccup makes the whole piece try again.
+    """
+    incident = await load_incident(ctx, _incident_id(work))
+    if incident.channel_id is None:
+        return
+    notify = [str(who) for who in work.payload["notify"]]
+    after = timedelta(seconds=int(work.payload["after"]))
     failures: dict[str, str] = {}
-    users = {who for who in step.notify if not who.startswith("S")}
-    for group in (who for who in step.notify if who.startswith("S")):
+    users = {who for who in notify if not who.startswith("S")}
+    for group in (who for who in notify if who.startswith("S")):
         try:
             users |= await ctx.slack.usergroup_members(group)
         except SlackCallFailed as exc:
+            if exc.transient:
+                raise
             failures[group] = exc.error
-    failures |= await ctx.slack.invite(incident.channel_id, users)
-    text = ctx.render.slack("escalation_step", incident=incident, notify=step.notify, called=True,
-                            elapsed=readable(now - incident.declared_at), failures=sorted(failures.items()))
-    await tell_channel(ctx, incident, text)
-    called = ", ".join(f"<!subteam^{w}>" if w.startswith("S") else f"<@{w}>" for w in step.notify)
+    refused = await ctx.slack.invite(incident.channel_id, users)
+    if hiccup := next((error for error in refused.values() if error in SLACK_TRANSIENT_ERRORS), None):
+        raise SlackCallFailed("conversations.invite", hiccup)
+    failures |= refused
+    text = ctx.render.slack("escalation_step", incident=incident, notify=notify, called=True,
+                            elapsed=timedelta(seconds=int(work.payload["elapsed"])),
+                            failures=sorted(failures.items()))
+    try:
+        await post_once(ctx, work, incident.channel_id, text)
+    except SlackCallFailed as exc:
+        if exc.error not in CHANNEL_UNUSABLE:
+            raise
+        log.warning("could not call people in in the channel of %s: %s", incident.reference, exc)
+    called = ", ".join(f"<!subteam^{w}>" if w.startswith("S") else f"<@{w}>" for w in notify)
     async with ctx.db.session() as session:
         await queries.add_timeline(
-            session=session, incident_id=incident.id, kind="escalation_step", at=now,
-            text=f"Escalation policy at T+{format_duration(step.after)}: called in {called}",
-            data={"after": int(step.after.total_seconds()), "notify": list(step.notify), "failed": failures},
+            session=session, incident_id=incident.id, kind="escalation_step", at=ctx.clock.now(),
+            text=f"Escalation policy at T+{format_duration(after)}: called in {called}",
+            data={"after": int(after.total_seconds()), "notify": notify, "failed": failures},
         )
 
 
-async def _name_only(ctx: BotContext, incident: Incident, step: EscalationStep, *, now: datetime) -> None:
-    """A drill's step: say in its channel whom the policy would call in, without mentioning or inviting them."""
-    assert incident.id is not None
-    text = ctx.render.slack("escalation_step", incident=incident, notify=step.notify, called=False,
-                            elapsed=readable(now - incident.declared_at), failures=[])
-    await tell_channel(ctx, incident, text)
-    async with ctx.db.session() as session:
-        await queries.add_timeline(
-            session=session, incident_id=incident.id, kind="escalation_step", at=now,
-            text=(f"Escalation policy at T+{format_duration(step.after)}: would have called in "
-                  f"{', '.join(step.notify)} (a drill calls nobody in: [drills] escalate = false)"),
-            data={"after": int(step.after.total_seconds()), "notify": list(step.notify), "called": False},
-        )
+def _incident_id(work: FollowUpWork) -> int:
+    assert work.incident_id is not None
+    return work.incident_id
 
 
-async def escalate_missed(
-    ctx: BotContext, incident: Incident, roles: dict[Role, str], *, missed: int, now: datetime
+async def record_missed_escalation(
+    ctx: BotContext, session: AsyncSession, incident: Incident, roles: dict[Role, str], *, missed: int,
+    now: datetime,
 ) -> None:
-    """Call in the communications lead in the incident channel, and tell the announcements channel.
+    """Record calling in the communications lead in the incident channel, and telling the announcements channel.
 
-    Without a communications lead the incident channel is asked to name one.
-    Private incidents and drills stay in their own channel: nothing about them
-    reaches the announcements channel.
+    Called in the transaction that records the prompt which made the run of
+    missed prompts long enough. Without a communications lead the incident
+    channel is asked to name one. Private incidents and drills stay in their
+    own channel: nothing about them reaches the announcements channel.
     """
     assert incident.id is not None
     comms = roles.get(Role.COMMS)
     silent_for = readable(now - (incident.last_update_at or incident.declared_at))
     values = {"incident": incident, "comms": comms, "ic": roles.get(Role.IC), "missed": missed,
               "silent_for": silent_for}
-    await tell_channel(ctx, incident, ctx.render.slack("reminder_escalated", **values))
-    done = [f"called in <@{comms}> in the incident channel" if comms
-            else "asked the incident channel for a communications lead"]
+    await follow_with(ctx, session, Work.POST_IN_CHANNEL, incident_id=incident.id,
+                      payload={"text": ctx.render.slack("reminder_escalated", **values)})
+    done = [f"calling in <@{comms}> in the incident channel" if comms
+            else "asking the incident channel for a communications lead"]
     if incident.private or incident.drill:
-        done.append(f"kept out of the announcements channel ({'private incident' if incident.private else 'drill'})")
+        done.append(f"keeping it out of the announcements channel ({'private incident' if incident.private else 'drill'})")
     else:
-        problem = await tell_announcements(ctx, ctx.render.slack("reminder_escalated_announcement", **values))
-        done.append("told the announcements channel" if problem is None
-                    else f"could not tell the announcements channel: {problem}")
-    async with ctx.db.session() as session:
-        await queries.add_timeline(
-            session=session, incident_id=incident.id, kind="reminders_escalated", at=now,
-            text=f"{missed} update reminders in a row went unanswered: {'; '.join(done)}",
-            data={"missed": missed, "comms": comms},
-        )
+        done.append("telling the announcements channel")
+        await follow_with(ctx, session, Work.ANNOUNCE, incident_id=incident.id, payload={
+            "text": ctx.render.slack("reminder_escalated_announcement", **values),
+            "on_failure": {"kind": "announcement_failed",
+                           "text": "Could not tell the announcements channel that updates were missed: {problem}"},
+        })
+    await queries.add_timeline(
+        session=session, incident_id=incident.id, kind="reminders_escalated", at=now,
+        text=f"{missed} update reminders in a row went unanswered: {'; '.join(done)}",
+        data={"missed": missed, "comms": comms},
+    )

@@ -4,8 +4,9 @@
 and the update is due, the prompt round is first claimed in the database
 (:func:`storage.queries.claim_prompt_round`), so two replicas running the job
 at once never both post; the prompt is posted, tagged with its round; then
-the round is recorded, once whoever records it, and the next prompt armed a
-cadence later. A round claimed but not recorded is adopted when Slack already
+the round is recorded, once whoever records it, together with what follows
+it (the previous prompt closed, the summary refreshed, and after too many
+missed prompts the escalation), and the next prompt armed a cadence later. A round claimed but not recorded is adopted when Slack already
 has its prompt (its worker died after posting), and otherwise taken over once
 the claim lapses (its worker died before posting, or is still posting).
 """
@@ -13,15 +14,16 @@ the claim lapses (its worker died before posting, or is still posting).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config.durations import format_duration
 from bot.consequences.kinds import Work
 from bot.consequences.record import follow_with
 from bot.context import BotContext
-from bot.reminders.escalation import escalate_missed
+from bot.reminders.escalation import record_missed_escalation
 from bot.reminders.state import (
     EARLY_TOLERANCE,
     REMINDER,
@@ -30,7 +32,7 @@ from bot.reminders.state import (
     readable,
     with_state,
 )
-from bot.runtime.scheduler import after_job, job_context, schedule
+from bot.runtime.scheduler import job_context, schedule
 from bot.slack import blocks
 from bot.slack.gateway import SlackCallFailed
 from storage import queries
@@ -47,50 +49,31 @@ async def arm(ctx: BotContext, incident_id: int, at: datetime) -> None:
     schedule(ctx, f"{REMINDER}{incident_id}", remind, at, incident_id)
 
 
-@dataclass(frozen=True, slots=True)
-class _Prompted:
-    """A prompt just posted and recorded (the next one already armed), and what still follows it."""
-
-    incident: Incident
-    roles: dict[Role, str]
-    previous: str | None
-    missed: int
-    escalate: bool
-    at: datetime
-
-
 async def remind(incident_id: int) -> None:
     """Job: prompt in the incident channel if the update is due, then arm the next prompt."""
     ctx = job_context()
     try:
-        prompted = await _prompt(ctx, incident_id)
+        await _prompt(ctx, incident_id)
     except Exception:
         # A reminder job that dies before re-arming would silence the incident until
         # the next alignment with the database; whatever went wrong, try again shortly.
         log.exception("update reminder for incident %s failed; trying again shortly", incident_id)
         await arm(ctx, incident_id, ctx.clock.now() + RETRY_AFTER_FAILURE)
-        return
-    if prompted is None:
-        return
-    incident = prompted.incident
-    after_job(_tidy_up(ctx, incident, prompted.previous), name=f"reminder-tidy-up-{incident_id}")
-    if prompted.escalate:
-        await escalate_missed(ctx, incident, prompted.roles, missed=prompted.missed, now=prompted.at)
 
 
-async def _prompt(ctx: BotContext, incident_id: int) -> _Prompted | None:
-    """Post the prompt if it is due, record it and arm the next one; None when nothing was posted here."""
+async def _prompt(ctx: BotContext, incident_id: int) -> None:
+    """Post the prompt if it is due, record it with what follows it, and arm the next one."""
     async with ctx.incident_locks[incident_id]:
         now = ctx.clock.now()
         async with ctx.db.session() as session:
             if (found := await with_state(session, incident_id)) is None:
-                return None
+                return
             incident, state = found
             roles = await queries.current_roles(session=session, incident_id=incident_id)
         due = incident.next_update_due
         if due is not None and due > now + EARLY_TOLERANCE:
             await arm(ctx, incident_id, due)
-            return None
+            return
         every = cadence(ctx, incident)
         prompt_round, missed = state.prompt_rounds, state.unanswered
         marker = {"event_type": "incident_update_prompt",
@@ -109,7 +92,7 @@ async def _prompt(ctx: BotContext, incident_id: int) -> _Prompted | None:
                 # Another worker is posting this round: look again once its claim would have lapsed.
                 log.info("the update reminder of incident %s is being posted elsewhere", incident_id)
                 await arm(ctx, incident_id, now + CLAIM_LAPSES)
-                return None
+                return
             posted = await _post_prompt(ctx, incident, ic=roles.get(Role.IC), missed=missed, every=every,
                                         now=now, metadata=marker)
         escalate_now = posted is not None and missed >= ctx.config.escalate_after and state.escalated_at is None
@@ -117,31 +100,33 @@ async def _prompt(ctx: BotContext, incident_id: int) -> _Prompted | None:
             recorded = await queries.record_prompt(session=session, incident_id=incident_id,
                                                    prompt_round=prompt_round, ts=posted, at=now,
                                                    escalated=escalate_now)
+            # Not recorded: the worker presumed dead was only slow, and recorded the round itself.
             if recorded:
                 stored = await queries.get_incident(session=session, incident_id=incident_id)
                 assert stored is not None
                 stored.next_update_due = now + every
                 session.add(stored)
+            if recorded and posted is not None:
+                await _record_what_follows(ctx, session, incident, previous=state.prompt_ts)
+                if escalate_now:
+                    await record_missed_escalation(ctx, session, incident, roles, missed=missed, now=now)
         await arm(ctx, incident_id, now + every)
-    if posted is None or not recorded:  # not recorded: the worker presumed dead was only slow, and did it
-        return None
-    return _Prompted(incident=incident, roles=roles, previous=state.prompt_ts, missed=missed,
-                     escalate=escalate_now, at=now)
 
 
-async def _tidy_up(ctx: BotContext, incident: Incident, previous: str | None) -> None:
+async def _record_what_follows(
+    ctx: BotContext, session: AsyncSession, incident: Incident, *, previous: str | None
+) -> None:
     """After a prompt: the one before loses its buttons, the summary shows the new due time.
 
     Both are chat.update calls, which Slack rate-limits far harder than new
-    messages: they are recorded as follow-up work, so a Slack hiccup delays them
-    and never loses them, and the next due job is not held up.
+    messages: they are recorded as follow-up work with the prompt, so a Slack
+    hiccup delays them and never loses them, and the next due job is not held up.
     """
     assert incident.id is not None
-    async with ctx.db.session() as session:
-        if previous is not None:
-            await follow_with(ctx, session, Work.CLOSE_PROMPT, incident_id=incident.id,
-                              payload={"ts": previous, "outcome": "superseded"})
-        await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id, payload={"topic": False})
+    if previous is not None:
+        await follow_with(ctx, session, Work.CLOSE_PROMPT, incident_id=incident.id,
+                          payload={"ts": previous, "outcome": "superseded"})
+    await follow_with(ctx, session, Work.REFRESH_SUMMARY, incident_id=incident.id, payload={"topic": False})
 
 
 async def _post_prompt(

@@ -2,9 +2,10 @@
 
 Both are one-shot scheduler jobs whose functions are module-level and take
 the incident id only. The truth lives on the incident (``resolved_at``,
-``review_reminded_at``, ``archived_at``): each follow-up is claimed by a
-conditional UPDATE before it acts, so it happens at most once whichever
-replica or retry runs it, and :func:`reconcile_followups` arms the jobs from
+``review_reminded_at``, ``archived_at``): a job claims its follow-up by a
+conditional UPDATE and, in the same transaction, records the Slack work as
+follow-up work, so it is decided once whichever replica runs the job and
+done (retried through Slack's hiccups) by the worker, and :func:`reconcile_followups` arms the jobs from
 that truth when this process becomes the leader and re-aligns them every few
 seconds, so they survive restarts. Reopening cancels both.
 """
@@ -15,8 +16,12 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.config.settings import IncidentConfig
+from bot.consequences.kinds import Work
+from bot.consequences.messages import post_once
+from bot.consequences.record import follow_with
 from bot.context import BotContext
 from bot.errors import SlackCallFailed
+from bot.incidents.records import load_incident
 from bot.resolution.postmortem import filename_for
 from bot.runtime.scheduler import (
     ScheduledJob,
@@ -26,8 +31,9 @@ from bot.runtime.scheduler import (
     unschedule,
 )
 from bot.slack import blocks
+from bot.slack.posting import CHANNEL_UNUSABLE
 from storage import queries
-from storage.models import Incident, Role
+from storage.models import FollowUpWork, Incident, Role
 from storage.severity import Severity
 
 log = logging.getLogger(__name__)
@@ -109,62 +115,83 @@ def _differs(job: ScheduledJob | None, at: datetime, incident_id: int) -> bool:
 
 
 async def postmortem_review_job(incident_id: int) -> None:
-    """Job: remind the IC of the post-mortem review."""
-    await send_review_reminder(job_context(), incident_id)
+    """Job: decide the post-mortem review reminder (once per resolution) and record it as follow-up work."""
+    ctx = job_context()
+    async with ctx.db.session() as session:
+        if await queries.claim_review_reminder(session=session, incident_id=incident_id, at=ctx.clock.now()):
+            await follow_with(ctx, session, Work.REMIND_REVIEW, incident_id=incident_id)
 
 
 async def archive_channel_job(incident_id: int) -> None:
-    """Job: archive the resolved incident's channel."""
-    await archive_channel(job_context(), incident_id)
-
-
-async def send_review_reminder(ctx: BotContext, incident_id: int) -> None:
-    """Mention the IC in the incident channel (a direct message once the channel is archived), once."""
-    now = ctx.clock.now()
+    """Job: decide the archiving of the resolved incident's channel (once) and record it as follow-up work."""
+    ctx = job_context()
     async with ctx.db.session() as session:
-        if not await queries.claim_review_reminder(session=session, incident_id=incident_id, at=now):
-            return
-        incident = await queries.get_incident(session=session, incident_id=incident_id)
-        assert incident is not None
-        commander = (await queries.current_roles(session=session, incident_id=incident_id)).get(Role.IC)
-        items = await queries.action_items(session=session, incident_id=incident_id)
+        if await queries.claim_archive(session=session, incident_id=incident_id, at=ctx.clock.now()):
+            await follow_with(ctx, session, Work.ARCHIVE_CHANNEL, incident_id=incident_id)
+
+
+async def send_review_reminder(ctx: BotContext, work: FollowUpWork) -> None:
+    """Mention the IC in the incident channel, or write to them directly when it cannot take it (archived).
+
+    The channel post is made once however often the piece is tried. A direct
+    message cannot be looked for before a retry (that needs the ``im:history``
+    scope), so in the rare case its answer is lost the IC may read it twice.
+    """
+    incident = await load_incident(ctx, _incident_id(work))
+    async with ctx.db.session(write=False) as session:
+        commander = (await queries.current_roles(session=session, incident_id=incident.id)).get(Role.IC)
+        items = await queries.action_items(session=session, incident_id=incident.id)
     text = ctx.render.slack("postmortem_review_reminder", incident=incident, commander=commander,
                             due=review_due(ctx.config, incident), filename=filename_for(ctx, incident),
                             open_items=sum(1 for item in items if not item.is_done))
-    in_channel = incident.channel_id is not None and incident.archived_at is None
-    where = incident.channel_id if in_channel else commander
-    try:
-        if where is None:
-            raise SlackCallFailed("chat.postMessage", "no_channel_and_no_commander")
-        await ctx.slack.post_message(where, text=text, blocks=blocks.message(text))
-        outcome = "Post-mortem review reminder sent" + ("" if in_channel else " to the IC directly")
-    except SlackCallFailed as exc:
-        log.warning("review reminder for incident %s failed: %s", incident_id, exc)
-        outcome = f"Post-mortem review reminder could not be sent ({exc.error})"
+    outcome = None
+    if incident.channel_id is not None:
+        try:
+            await post_once(ctx, work, incident.channel_id, text)
+            outcome = "Post-mortem review reminder sent"
+        except SlackCallFailed as exc:
+            if exc.error not in CHANNEL_UNUSABLE:
+                raise
+    if outcome is None and commander is not None:
+        await ctx.slack.post_message(commander, text=text, blocks=blocks.message(text))
+        outcome = "Post-mortem review reminder sent to the IC directly"
     async with ctx.db.session() as session:
-        await queries.add_timeline(session=session, incident_id=incident_id, kind="postmortem_reminder",
-                                   text=outcome, at=now)
+        await queries.add_timeline(
+            session=session, incident_id=incident.id, kind="postmortem_reminder", at=ctx.clock.now(),
+            text=outcome or "Post-mortem review reminder could not be sent: the channel cannot take it and no IC is set")
 
 
-async def archive_channel(ctx: BotContext, incident_id: int) -> None:
-    """Say why, then archive the channel of a still-resolved incident, once."""
-    now = ctx.clock.now()
-    async with ctx.db.session() as session:
-        if not await queries.claim_archive(session=session, incident_id=incident_id, at=now):
-            return
-        incident = await queries.get_incident(session=session, incident_id=incident_id)
-    assert incident is not None and incident.channel_id is not None
+async def archive_channel(ctx: BotContext, work: FollowUpWork) -> None:
+    """Say why, then archive the channel of a still-resolved incident.
+
+    Safe to run again: the explanation is posted once, and a channel already
+    archived counts as done. A reopened incident keeps its channel.
+    """
+    incident = await load_incident(ctx, _incident_id(work))
+    if incident.is_open or incident.channel_id is None:
+        log.info("not archiving the channel of %s: it is open again", incident.reference)
+        return
     text = ctx.render.slack("channel_archiving", incident=incident, after=ctx.config.archive_after)
     try:
-        await ctx.slack.post_message(incident.channel_id, text=text, blocks=blocks.message(text))
+        await post_once(ctx, work, incident.channel_id, text)
+    except SlackCallFailed as exc:
+        if exc.error not in CHANNEL_UNUSABLE:
+            raise
+    try:
         await ctx.slack.archive(incident.channel_id)
         outcome = "Channel archived"
     except SlackCallFailed as exc:
-        if exc.error == "already_archived":
-            outcome = "Channel was already archived"
-        else:
-            log.warning("archiving the channel of incident %s failed: %s", incident_id, exc)
-            outcome = f"Channel could not be archived ({exc.error})"
+        if exc.transient:
+            raise
+        outcome = ("Channel was already archived" if exc.error == "already_archived"
+                   else f"Channel could not be archived ({exc.error})")
+        log.log(logging.INFO if exc.error == "already_archived" else logging.WARNING,
+                "archiving the channel of %s: %s", incident.reference, exc)
     async with ctx.db.session() as session:
-        await queries.add_timeline(session=session, incident_id=incident_id, kind="channel_archived",
-                                   text=outcome, at=now)
+        await queries.add_timeline(session=session, incident_id=incident.id, kind="channel_archived",
+                                   text=outcome, at=ctx.clock.now())
+
+
+def _incident_id(work: FollowUpWork) -> int:
+    assert work.incident_id is not None
+    return work.incident_id

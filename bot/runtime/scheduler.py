@@ -17,9 +17,8 @@ module-level coroutine functions taking ids only; they find the running
 
 Due jobs run on the loop at most :data:`MAX_RUNNING` at a time, so a restart
 with a thousand overdue jobs neither opens a thousand Slack connections nor
-drains the database pool. What merely follows a job (cosmetic Slack edits,
-which Slack rate-limits harder than new messages) runs in a second lane,
-:func:`after_job`, so it never holds up the next due job.
+drains the database pool. A job only decides: what follows its decision is
+recorded as follow-up work in the same transaction, and the worker does it.
 
 Who decides that a job is due: APScheduler times its wake-ups with the
 machine's clock, so it fires jobs itself only when ``ctx.clock`` is the
@@ -39,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,7 +56,6 @@ from bot.context import BotContext
 log = logging.getLogger(__name__)
 
 MAX_RUNNING = 16
-MAX_FOLLOWING = 8
 STOP_GRACE_SECONDS = 5.0
 MAX_ROUNDS = 10
 """How many times :func:`run_due_jobs` looks again for jobs that the ones it ran made due at once."""
@@ -77,25 +75,20 @@ class ScheduledJob:
 
 
 class _LoopExecutor(BaseExecutor):
-    """Runs coroutine jobs on the bot's loop, a few at a time, with a lane for what follows them."""
+    """Runs coroutine jobs on the bot's loop, a few at a time."""
 
-    def __init__(self, ctx: BotContext, loop: asyncio.AbstractEventLoop, limit: int, following: int,
+    def __init__(self, ctx: BotContext, loop: asyncio.AbstractEventLoop, limit: int,
                  still_leader: Callable[[], bool]) -> None:
         super().__init__()
         self.ctx = ctx
         self._still_leader = still_leader
         self._loop = loop
         self._limit = asyncio.Semaphore(limit)
-        self._lane = asyncio.Semaphore(following)
         self._jobs: set[asyncio.Task[Any]] = set()
-        self._following: set[asyncio.Task[None]] = set()
-        self._idle = asyncio.Event()
-        self._idle.set()
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
         task = self._loop.create_task(self._run(job, run_times), name=f"job-{job.id}")
         self._jobs.add(task)
-        self._idle.clear()
         task.add_done_callback(lambda done: self._finished(job.id, done))
 
     async def _run(self, job: Job, run_times: list[datetime]) -> Any:
@@ -108,8 +101,6 @@ class _LoopExecutor(BaseExecutor):
 
     def _finished(self, job_id: str, task: asyncio.Task[Any]) -> None:
         self._jobs.discard(task)
-        if not self._jobs:
-            self._idle.set()
         if task.cancelled():
             self._run_job_error(job_id, asyncio.CancelledError())
         elif (error := task.exception()) is not None:
@@ -117,42 +108,20 @@ class _LoopExecutor(BaseExecutor):
         else:
             self._run_job_success(job_id, task.result())
 
-    def follow(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = self._loop.create_task(self._in_lane(work), name=name)
-        self._following.add(task)
-        task.add_done_callback(self._followed)
-
-    async def _in_lane(self, work: Coroutine[Any, Any, None]) -> None:
-        """Follow-up work waits while jobs are due: after a restart, every overdue prompt goes first."""
-        started = False
-        try:
-            async with self._lane:
-                await self._idle.wait()
-                started = True
-                await work
-        finally:
-            if not started:
-                work.close()
-
-    def _followed(self, task: asyncio.Task[None]) -> None:
-        self._following.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s failed", task.get_name(), exc_info=task.exception())
-
     async def settle(self) -> None:
-        """Wait until no job and nothing that follows one is running."""
-        while self._jobs or self._following:
-            await asyncio.gather(*self._jobs, *self._following, return_exceptions=True)
+        """Wait until no job is running."""
+        while self._jobs:
+            await asyncio.gather(*self._jobs, return_exceptions=True)
 
     async def finish(self, timeout: float) -> None:
-        """Let running jobs and their follow-ups finish for a moment (a prompt half-sent is worse
-        than a slower stop), then cancel what is left."""
-        pending = [*self._jobs, *self._following]
+        """Let running jobs finish for a moment (a prompt half-sent is worse than a slower stop),
+        then cancel what is left."""
+        pending = list(self._jobs)
         if pending:
             await asyncio.wait(pending, timeout=timeout)
-        for task in [*self._jobs, *self._following]:
+        for task in list(self._jobs):
             task.cancel()
-        await asyncio.gather(*self._jobs, *self._following, return_exceptions=True)
+        await asyncio.gather(*self._jobs, return_exceptions=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +151,6 @@ def job_context() -> BotContext:
     return _current.get().ctx
 
 
-def after_job(work: Coroutine[Any, Any, None], *, name: str) -> None:
-    """From inside a job: run what merely follows it in the background, a few at a time.
-
-    The job's slot frees at once for the next due job; the work is awaited
-    (briefly) when the scheduler stops, and a failure is logged.
-    """
-    _current.get().follow(work, name)
-
-
 async def start_scheduler(
     ctx: BotContext, *, reconcile: Sequence[Reconcile], still_leader: Callable[[], bool]
 ) -> bool:
@@ -210,7 +170,7 @@ async def start_scheduler(
         # many open incidents. Its warnings and errors still show; an operator's level wins.
         chatty.setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
-    executor = _LoopExecutor(ctx, loop, MAX_RUNNING, MAX_FOLLOWING, still_leader)
+    executor = _LoopExecutor(ctx, loop, MAX_RUNNING, still_leader)
     store = MemoryJobStore()
     scheduler = AsyncIOScheduler(
         event_loop=loop,
@@ -290,8 +250,8 @@ async def run_due_jobs(ctx: BotContext) -> int:
 
     For a bot whose clock is moved by hand (see the module docstring). Each due
     job goes to the scheduler's own executor and leaves the job store, as the
-    scheduler does with a one-shot job; this returns once the jobs and what
-    follows them have finished. Jobs those runs arm for a time already reached
+    scheduler does with a one-shot job; this returns once the jobs have
+    finished. Jobs those runs arm for a time already reached
     run too, a few rounds deep.
     """
     running = _of(ctx)

@@ -71,7 +71,7 @@ async def decide_draft(
     values: dict[str, Any] = {"state": state, "decided_by": actor, "decided_at": at, "reject_reason": reason}
     if state == DraftState.APPROVED:
         values.update(published_at=at, external_state=external)
-    result = await session.execute(
+    result = await session.exec(  # type: ignore[call-overload]
         update(StatusDraft)
         .where(col(StatusDraft.id) == draft_id, col(StatusDraft.state) == DraftState.PENDING)
         .values(**values)
@@ -82,7 +82,7 @@ async def decide_draft(
 
 async def edit_draft_text(*, session: AsyncSession, draft_id: int, text: str, actor: str, at: datetime) -> bool:
     """Replace a pending draft's text; False when it was decided meanwhile."""
-    result = await session.execute(
+    result = await session.exec(  # type: ignore[call-overload]
         update(StatusDraft)
         .where(col(StatusDraft.id) == draft_id, col(StatusDraft.state) == DraftState.PENDING)
         .values(text=text, edited_by=actor, edited_at=at)
@@ -117,7 +117,7 @@ async def claim_draft(
 
     Not re-entrant, on purpose: two tasks of one process must not work on one draft either.
     """
-    result = await session.execute(
+    result = await session.exec(  # type: ignore[call-overload]
         update(StatusDraft)
         .where(
             col(StatusDraft.id) == draft_id,
@@ -132,7 +132,7 @@ async def claim_draft(
 
 async def mark_published(*, session: AsyncSession, draft_id: int) -> bool:
     """An approved draft has reached every destination it will reach."""
-    result = await session.execute(
+    result = await session.exec(  # type: ignore[call-overload]
         update(StatusDraft)
         .where(col(StatusDraft.id) == draft_id, col(StatusDraft.state) == DraftState.APPROVED)
         .values(state=DraftState.PUBLISHED)
@@ -142,7 +142,7 @@ async def mark_published(*, session: AsyncSession, draft_id: int) -> bool:
 
 
 async def release_draft(*, session: AsyncSession, draft_id: int, owner: str) -> None:
-    await session.execute(
+    await session.exec(  # type: ignore[call-overload]
         update(StatusDraft)
         .where(col(StatusDraft.id) == draft_id, col(StatusDraft.lease_owner) == owner)
         .values(lease_owner=None, lease_until=None)
@@ -172,7 +172,7 @@ async def retry_failed_external(*, session: AsyncSession, incident_id: int) -> i
         .where(StatusDraft.incident_id == incident_id, StatusDraft.external_state == ExternalState.DONE)
         .scalar_subquery()
     )
-    result = await session.execute(
+    result = await session.exec(  # type: ignore[call-overload]
         update(StatusDraft)
         .where(col(StatusDraft.incident_id) == incident_id, col(StatusDraft.external_state) == ExternalState.FAILED,
                col(StatusDraft.id) > newest_done)
@@ -191,7 +191,7 @@ async def claim_external(*, session: AsyncSession, incident_id: int, owner: str,
                 session.add(ExternalStatusIncident(incident_id=incident_id))
         except IntegrityError:
             pass
-    result = await session.execute(
+    result = await session.exec(  # type: ignore[call-overload]
         update(ExternalStatusIncident)
         .where(
             col(ExternalStatusIncident.incident_id) == incident_id,
@@ -206,7 +206,7 @@ async def claim_external(*, session: AsyncSession, incident_id: int, owner: str,
 
 
 async def renew_external(*, session: AsyncSession, incident_id: int, owner: str, until: datetime) -> None:
-    await session.execute(
+    await session.exec(  # type: ignore[call-overload]
         update(ExternalStatusIncident)
         .where(col(ExternalStatusIncident.incident_id) == incident_id,
                col(ExternalStatusIncident.lease_owner) == owner)
@@ -216,7 +216,7 @@ async def renew_external(*, session: AsyncSession, incident_id: int, owner: str,
 
 
 async def release_external(*, session: AsyncSession, incident_id: int, owner: str) -> None:
-    await session.execute(
+    await session.exec(  # type: ignore[call-overload]
         update(ExternalStatusIncident)
         .where(col(ExternalStatusIncident.incident_id) == incident_id,
                col(ExternalStatusIncident.lease_owner) == owner)

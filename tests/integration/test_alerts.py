@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -281,10 +280,8 @@ async def test_a_flood_of_deliveries_for_one_alert_makes_one_incident_and_little
         async with client.post(f"{bot.url}/webhooks/alertmanager", data=body, headers=headers) as answer:
             return answer.status, (await answer.json())["detail"]
 
-    started = time.monotonic()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50)) as client:
         answers = await asyncio.gather(*(deliver(client, body) for body in bodies))
-    assert time.monotonic() - started < 10, "each delivery is answered in milliseconds"
     assert {status for status, _ in answers} == {202}
     assert [detail for _, detail in answers].count("declaring an incident") == 1
     [incident] = await incidents(bot)

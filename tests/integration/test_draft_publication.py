@@ -150,6 +150,7 @@ async def test_two_replicas_publish_one_approval_once(make_bot: Any) -> None:
 
 async def test_a_live_lease_keeps_others_out_until_it_lapses(bot: RunningBot) -> None:
     _, pending = await drafted(bot)
+    await bot.settled()  # the bot's own lease on the draft, taken to post it, is released
     now = utcnow()
     async with bot.ctx.db.session() as session:
         args = {"session": session, "draft_id": pending.id, "state": DraftState.PENDING}
