@@ -138,7 +138,8 @@ async def call_in(ctx: BotContext, work: FollowUpWork) -> None:
     the message is posted once. Slack refusing one person or group is shown in
     the message and on the timeline; a hiccup makes the whole piece try again.
     """
-    incident = await load_incident(ctx, _incident_id(work))
+    assert work.incident_id is not None
+    incident = await load_incident(ctx, work.incident_id)
     if incident.channel_id is None:
         return
     notify = [str(who) for who in work.payload["notify"]]
@@ -172,11 +173,6 @@ async def call_in(ctx: BotContext, work: FollowUpWork) -> None:
             text=f"Escalation policy at T+{format_duration(after)}: called in {called}",
             data={"after": int(after.total_seconds()), "notify": notify, "failed": failures},
         )
-
-
-def _incident_id(work: FollowUpWork) -> int:
-    assert work.incident_id is not None
-    return work.incident_id
 
 
 async def record_missed_escalation(

@@ -137,7 +137,8 @@ async def send_review_reminder(ctx: BotContext, work: FollowUpWork) -> None:
     message cannot be looked for before a retry (that needs the ``im:history``
     scope), so in the rare case its answer is lost the IC may read it twice.
     """
-    incident = await load_incident(ctx, _incident_id(work))
+    assert work.incident_id is not None
+    incident = await load_incident(ctx, work.incident_id)
     async with ctx.db.session(write=False) as session:
         commander = (await queries.current_roles(session=session, incident_id=incident.id)).get(Role.IC)
         items = await queries.action_items(session=session, incident_id=incident.id)
@@ -167,7 +168,8 @@ async def archive_channel(ctx: BotContext, work: FollowUpWork) -> None:
     Safe to run again: the explanation is posted once, and a channel already
     archived counts as done. A reopened incident keeps its channel.
     """
-    incident = await load_incident(ctx, _incident_id(work))
+    assert work.incident_id is not None
+    incident = await load_incident(ctx, work.incident_id)
     if incident.is_open or incident.channel_id is None:
         log.info("not archiving the channel of %s: it is open again", incident.reference)
         return
@@ -190,8 +192,3 @@ async def archive_channel(ctx: BotContext, work: FollowUpWork) -> None:
     async with ctx.db.session() as session:
         await queries.add_timeline(session=session, incident_id=incident.id, kind="channel_archived",
                                    text=outcome, at=ctx.clock.now())
-
-
-def _incident_id(work: FollowUpWork) -> int:
-    assert work.incident_id is not None
-    return work.incident_id
