@@ -3,8 +3,8 @@
 Two kinds. Missed prompts: after ``escalate_after`` unanswered reminders the
 communications lead is called in in the incident channel and the announcements
 channel is told (never for private incidents and drills), once per run of
-missed prompts; the reminder job decides when, and records it with its prompt. The severity's escalation
-matrix: each step (after a time from the declaration, notify people or groups)
+missed prompts; the reminder job decides when, and records it with its prompt.
+The severity's escalation matrix: each step (after a time from the declaration, notify people or groups)
 fires once while the incident is still investigating or identified. Its truth
 is the declaration time and the steps already fired (``fired_steps``); the job
 ``escalation:<id>`` is armed at the earliest step not yet fired.

@@ -6,9 +6,10 @@ and the update is due, the prompt round is first claimed in the database
 at once never both post; the prompt is posted, tagged with its round; then
 the round is recorded, once whoever records it, together with what follows
 it (the previous prompt closed, the summary refreshed, and after too many
-missed prompts the escalation), and the next prompt armed a cadence later. A round claimed but not recorded is adopted when Slack already
-has its prompt (its worker died after posting), and otherwise taken over once
-the claim lapses (its worker died before posting, or is still posting).
+missed prompts the escalation), and the next prompt armed a cadence later.
+A round claimed but not recorded is adopted when Slack already has its prompt
+(its worker died after posting), and otherwise taken over once the claim
+lapses (its worker died before posting, or is still posting).
 """
 
 from __future__ import annotations
