@@ -141,7 +141,7 @@ class RunningBot:
         await self.settled()
 
     async def incident(self, incident_id: int) -> Incident:
-        async with self.ctx.db.session() as session:
+        async with self.ctx.db.session(write=False) as session:
             incident = await queries.get_incident(session=session, incident_id=incident_id)
         assert incident is not None
         return incident
@@ -149,11 +149,11 @@ class RunningBot:
     async def all_incidents(self) -> list[Incident]:
         from sqlmodel import select
 
-        async with self.ctx.db.session() as session:
+        async with self.ctx.db.session(write=False) as session:
             return list((await session.exec(select(Incident).order_by(Incident.id))).all())
 
     async def incident_in(self, channel_id: str) -> Incident:
-        async with self.ctx.db.session() as session:
+        async with self.ctx.db.session(write=False) as session:
             incident = await queries.incident_by_channel(session=session, channel_id=channel_id)
         assert incident is not None
         return incident
@@ -249,7 +249,7 @@ class RunningBot:
         horizon = RETRY_HORIZON if isinstance(self.ctx.clock, SystemClock) else timedelta(0)
 
         async def idle() -> bool:
-            async with self.ctx.db.session() as session:
+            async with self.ctx.db.session(write=False) as session:
                 return await queries.due_work_count(session=session, now=self.ctx.clock.now() + horizon) == 0
 
         await self.wait_until(idle, timeout)

@@ -53,6 +53,7 @@ def build_app(ctx: BotContext) -> AsyncApp:
         )
 
     app = AsyncApp(
+        name="incident-bot",  # without a name, Bolt reads the whole call stack to make one up
         client=ctx.slack.client,
         authorize=authorize,
         process_before_response=True,
