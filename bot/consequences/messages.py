@@ -29,38 +29,38 @@ async def post_once(ctx: BotContext, work: FollowUpWork, channel: str, text: str
                     message_blocks: list[Any] | None = None, join: bool = False) -> Posted:
     """Post ``text`` for this piece of work unless an earlier attempt already did."""
     marker = {"event_type": WORK_MARKER, "event_payload": {"work_id": work.id}}
-    if work.attempts > 1 and (found := await _posted_earlier(ctx, channel, marker)) is not None:
+    if work.attempts > 1 and (found := await ctx.slack.find_own_message(channel, marker)) is not None:
         return Posted(channel=channel, ts=found)
     return await ctx.slack.post_message(channel, text=text, blocks=message_blocks or blocks.message(text),
                                         metadata=marker, join=join)
 
 
-async def _posted_earlier(ctx: BotContext, channel: str, marker: dict[str, Any]) -> str | None:
-    """The earlier attempt's message; a channel the bot is not in (yet) cannot hold one it can still see."""
+async def post_where_usable(ctx: BotContext, work: FollowUpWork, channel: str, text: str) -> bool:
+    """Post once in ``channel``; False (logged) when the channel cannot take it (archived, the bot removed).
+
+    Such a channel is a situation to note, not a hiccup to retry: the change it
+    follows stands, and the caller decides what else to do.
+    """
     try:
-        return await ctx.slack.find_own_message(channel, marker)
+        await post_once(ctx, work, channel, text)
     except SlackCallFailed as exc:
-        if exc.error != "not_in_channel":
+        if exc.error not in CHANNEL_UNUSABLE:
             raise
-        return None
+        log.warning("could not post in channel %s: %s", channel, exc)
+        return False
+    return True
 
 
 async def post_in_channel(ctx: BotContext, work: FollowUpWork) -> None:
     """A change everyone in the incident channel needs to see.
 
     A channel that cannot take the message (the bot was removed, the channel
-    archived) is noted on the timeline: the change itself stands.
+    archived) is logged: the change itself stands.
     """
     assert work.incident_id is not None
     incident = await load_incident(ctx, work.incident_id)
-    if incident.channel_id is None:
-        return
-    try:
-        await post_once(ctx, work, incident.channel_id, str(work.payload["text"]))
-    except SlackCallFailed as exc:
-        if exc.error not in CHANNEL_UNUSABLE:
-            raise
-        log.warning("could not post in the channel of %s: %s", incident.reference, exc)
+    if incident.channel_id is not None:
+        await post_where_usable(ctx, work, incident.channel_id, str(work.payload["text"]))
 
 
 async def announce(ctx: BotContext, work: FollowUpWork) -> None:

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config.durations import format_duration
 from bot.config.settings import EscalationStep
 from bot.consequences.kinds import Work
-from bot.consequences.messages import post_once
+from bot.consequences.messages import post_where_usable
 from bot.consequences.record import follow_with
 from bot.context import BotContext
 from bot.errors import SLACK_TRANSIENT_ERRORS, SlackCallFailed
@@ -38,7 +38,6 @@ from bot.reminders.state import (
     with_state,
 )
 from bot.runtime.scheduler import job_context, schedule, unschedule
-from bot.slack.posting import CHANNEL_UNUSABLE
 from storage import queries
 from storage.models import FollowUpWork, Incident, Phase, Role
 
@@ -160,12 +159,7 @@ async def call_in(ctx: BotContext, work: FollowUpWork) -> None:
     text = ctx.render.slack("escalation_step", incident=incident, notify=notify, called=True,
                             elapsed=timedelta(seconds=int(work.payload["elapsed"])),
                             failures=sorted(failures.items()))
-    try:
-        await post_once(ctx, work, incident.channel_id, text)
-    except SlackCallFailed as exc:
-        if exc.error not in CHANNEL_UNUSABLE:
-            raise
-        log.warning("could not call people in in the channel of %s: %s", incident.reference, exc)
+    await post_where_usable(ctx, work, incident.channel_id, text)
     called = ", ".join(f"<!subteam^{w}>" if w.startswith("S") else f"<@{w}>" for w in notify)
     async with ctx.db.session() as session:
         await queries.add_timeline(
@@ -196,7 +190,8 @@ async def record_missed_escalation(
     done = [f"calling in <@{comms}> in the incident channel" if comms
             else "asking the incident channel for a communications lead"]
     if incident.private or incident.drill:
-        done.append(f"keeping it out of the announcements channel ({'private incident' if incident.private else 'drill'})")
+        why = "private incident" if incident.private else "drill"
+        done.append(f"keeping it out of the announcements channel ({why})")
     else:
         done.append("telling the announcements channel")
         await follow_with(ctx, session, Work.ANNOUNCE, incident_id=incident.id, payload={

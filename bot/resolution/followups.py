@@ -5,9 +5,9 @@ the incident id only. The truth lives on the incident (``resolved_at``,
 ``review_reminded_at``, ``archived_at``): a job claims its follow-up by a
 conditional UPDATE and, in the same transaction, records the Slack work as
 follow-up work, so it is decided once whichever replica runs the job and
-done (retried through Slack's hiccups) by the worker, and :func:`reconcile_followups` arms the jobs from
-that truth when this process becomes the leader and re-aligns them every few
-seconds, so they survive restarts. Reopening cancels both.
+done by the worker (retried through Slack's hiccups). :func:`reconcile_followups`
+arms the jobs from that truth when this process becomes the leader and
+re-aligns them every few seconds, so they survive restarts. Reopening cancels both.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot.config.settings import IncidentConfig
 from bot.consequences.kinds import Work
-from bot.consequences.messages import post_once
+from bot.consequences.messages import post_where_usable
 from bot.consequences.record import follow_with
 from bot.context import BotContext
 from bot.errors import SlackCallFailed
@@ -31,7 +31,6 @@ from bot.runtime.scheduler import (
     unschedule,
 )
 from bot.slack import blocks
-from bot.slack.posting import CHANNEL_UNUSABLE
 from storage import queries
 from storage.models import FollowUpWork, Incident, Role
 from storage.severity import Severity
@@ -146,20 +145,16 @@ async def send_review_reminder(ctx: BotContext, work: FollowUpWork) -> None:
                             due=review_due(ctx.config, incident), filename=filename_for(ctx, incident),
                             open_items=sum(1 for item in items if not item.is_done))
     outcome = None
-    if incident.channel_id is not None:
-        try:
-            await post_once(ctx, work, incident.channel_id, text)
-            outcome = "Post-mortem review reminder sent"
-        except SlackCallFailed as exc:
-            if exc.error not in CHANNEL_UNUSABLE:
-                raise
+    if incident.channel_id is not None and await post_where_usable(ctx, work, incident.channel_id, text):
+        outcome = "Post-mortem review reminder sent"
     if outcome is None and commander is not None:
         await ctx.slack.post_message(commander, text=text, blocks=blocks.message(text))
         outcome = "Post-mortem review reminder sent to the IC directly"
     async with ctx.db.session() as session:
         await queries.add_timeline(
             session=session, incident_id=incident.id, kind="postmortem_reminder", at=ctx.clock.now(),
-            text=outcome or "Post-mortem review reminder could not be sent: the channel cannot take it and no IC is set")
+            text=outcome or ("Post-mortem review reminder could not be sent: "
+                             "the channel cannot take it and no IC is set"))
 
 
 async def archive_channel(ctx: BotContext, work: FollowUpWork) -> None:
@@ -174,11 +169,7 @@ async def archive_channel(ctx: BotContext, work: FollowUpWork) -> None:
         log.info("not archiving the channel of %s: it is open again", incident.reference)
         return
     text = ctx.render.slack("channel_archiving", incident=incident, after=ctx.config.archive_after)
-    try:
-        await post_once(ctx, work, incident.channel_id, text)
-    except SlackCallFailed as exc:
-        if exc.error not in CHANNEL_UNUSABLE:
-            raise
+    await post_where_usable(ctx, work, incident.channel_id, text)
     try:
         await ctx.slack.archive(incident.channel_id)
         outcome = "Channel archived"

@@ -293,18 +293,20 @@ class SlackGateway:
     ) -> str | None:
         """The ts of a recent message this bot posted with exactly this metadata, if any.
 
-        Flows that may be interrupted between Slack accepting a message and
-        the bot saving its ts tag the message with metadata and look here
-        before posting again, so a resumed step never posts twice. Replies are
-        looked for in their thread (``thread_ts``), which the channel's
-        history does not list.
+        Flows that may be interrupted between Slack accepting a message and the
+        bot saving its ts tag the message with metadata and look here before
+        posting again, so a resumed step never posts twice. Replies are looked
+        for in their thread (``thread_ts``); in a channel the bot is not in, none.
         """
         identity = await self.identity()
-        if thread_ts is None:
-            data = await self._call("conversations.history", channel=channel, limit=limit, include_all_metadata=True)
-        else:
-            data = await self._call("conversations.replies", channel=channel, ts=thread_ts, limit=limit,
-                                    include_all_metadata=True)
+        method = "conversations.history" if thread_ts is None else "conversations.replies"
+        thread = {} if thread_ts is None else {"ts": thread_ts}
+        try:
+            data = await self._call(method, channel=channel, limit=limit, include_all_metadata=True, **thread)
+        except SlackCallFailed as exc:
+            if exc.error == "not_in_channel":
+                return None
+            raise
         for message in data.get("messages", []):
             if message.get("user") == identity.get("user_id") and message.get("metadata") == metadata:
                 return str(message["ts"])

@@ -102,17 +102,24 @@ async def test_an_unusable_announcements_channel_is_noted_on_the_timeline(
     assert "channel_not_found" in problem
 
 
-def with_followups(tmp_path: Path) -> IncidentConfig:
-    return IncidentConfig.model_validate({"postmortem_dir": str(tmp_path / "postmortems"), "archive_after": "3d"})
+def with_followups(tmp_path: Path, archive_after: str = "3d") -> IncidentConfig:
+    return IncidentConfig.model_validate({"postmortem_dir": str(tmp_path / "postmortems"),
+                                          "archive_after": archive_after})
+
+
+async def resolved_by_bob(bot: RunningBot, title: str) -> Any:
+    """A SEV-2 incident with BOB as IC, resolved, everything that follows the resolution done."""
+    incident = await bot.declare(title, severity=2, commander=BOB)
+    await resolve(bot, incident)
+    await bot.settled()
+    return incident
 
 
 async def test_the_review_reminder_and_the_archive_happen_once_through_slack_hiccups(
     make_bot: Callable[..., Any], tmp_path: Path,
 ) -> None:
     bot: RunningBot = await make_bot(with_followups(tmp_path))
-    incident = await bot.declare("Follow-ups", severity=2, commander=BOB)
-    await resolve(bot, incident)
-    await bot.settled()
+    incident = await resolved_by_bob(bot, "Follow-ups")
 
     bot.slack.drop_connection_next("chat.postMessage", after_effect=True)
     await bot.advance(timedelta(hours=48))
@@ -133,10 +140,8 @@ async def test_the_review_reminder_and_the_archive_happen_once_through_slack_hic
 async def test_the_review_reminder_reaches_the_ic_directly_once_the_channel_is_archived(
     make_bot: Callable[..., Any], tmp_path: Path,
 ) -> None:
-    config = IncidentConfig.model_validate({"postmortem_dir": str(tmp_path / "postmortems"), "archive_after": "1d"})
-    bot: RunningBot = await make_bot(config)
-    incident = await bot.declare("Archived first", severity=2, commander=BOB)
-    await resolve(bot, incident)
+    bot: RunningBot = await make_bot(with_followups(tmp_path, archive_after="1d"))
+    incident = await resolved_by_bob(bot, "Archived first")
     await bot.advance(timedelta(days=1))
     assert bot.slack.channels[incident.channel_id].is_archived
 
@@ -154,9 +159,7 @@ async def test_a_job_records_its_decision_and_the_worker_does_the_rest(
 ) -> None:
     """While Slack refuses everything, the decision stands and waits; once Slack is back, it is done."""
     bot: RunningBot = await make_bot(with_followups(tmp_path))
-    incident = await bot.declare("Slack outage", severity=2, commander=BOB)
-    await resolve(bot, incident)
-    await bot.settled()
+    incident = await resolved_by_bob(bot, "Slack outage")
 
     bot.slack.fail_next("chat.postMessage", "service_unavailable", times=6)
     await bot.advance(timedelta(hours=48))
