@@ -39,21 +39,39 @@ class BotContext:
     scheduler_leader: bool = False
     work_ready: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when follow-up work was committed in this process, to wake the worker at once."""
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by a graceful stop: background loops end between their rounds instead of being cancelled."""
     http: OutsideHttp = field(default_factory=OutsideHttp)
     """The HTTP session shared by the outside services other than Slack (trackers, Confluence, PagerDuty)."""
 
-    def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
         """Run work in the background, keeping a reference so the task is not collected."""
-        self._start(coroutine, name, self.background)
+        return self._start(coroutine, name, self.background)
+
+    async def rest(self, seconds: float) -> bool:
+        """A background loop's pause between rounds; True once the bot is stopping, to end the loop.
+
+        A loop cancelled in the middle of a database call can leave SQLite's
+        driver closing its connection for ever (aiosqlite 0.22), which hangs
+        the event loop's shutdown; ending between rounds never does.
+        """
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     def after_ack(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run the rest of a request Slack has already been told about; a graceful stop waits for it."""
         self._start(coroutine, name, self.acknowledged)
 
-    def _start(self, coroutine: Coroutine[Any, Any, None], name: str, tasks: set[asyncio.Task[None]]) -> None:
+    def _start(
+        self, coroutine: Coroutine[Any, Any, None], name: str, tasks: set[asyncio.Task[None]]
+    ) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
         tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
     async def finish_acknowledged(self) -> None:
         """Wait for every request's remaining work (graceful stop)."""

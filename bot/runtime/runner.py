@@ -33,6 +33,8 @@ RECONCILERS = (reconcile_reminders, reconcile_followups)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 FINISH_SECONDS = 20.0
 """On a graceful stop, how long the acknowledged requests and then the follow-up work due now may take, in all."""
+ALIGNMENT_ENDS_SECONDS = 5.0
+"""On a graceful stop, how long a round of job alignment under way may take to end before it is cut off."""
 
 
 class HttpServer(uvicorn.Server):
@@ -69,6 +71,7 @@ class Runtime:
         self.web = create_web_app(self.ctx, self.intake)
         self.worker = Worker(self.ctx)
         self._worker_task: asyncio.Task[None] | None = None
+        self._alignment: asyncio.Task[None] | None = None
         self.sole_process = SoleProcess(settings.database_url)
         self.leadership = Leadership(
             lock_for(settings.database_url), on_elected=self._lead, on_demoted=self._follow,
@@ -111,7 +114,7 @@ class Runtime:
         log.info("connected to Slack as %s in team %s", identity.get("user_id"), identity.get("team_id"))
         await self.leadership.campaign_once()
         self.ctx.spawn(self.leadership.run(), name="leader-election")
-        self.ctx.spawn(self._align_jobs(), name="align-scheduled-jobs")
+        self._alignment = self.ctx.spawn(self._align_jobs(), name="align-scheduled-jobs")
         if self.sole_process.alone:
             await self.worker.take_back_claims()
         self._worker_task = asyncio.get_running_loop().create_task(self.worker.run(), name="follow-up-worker")
@@ -125,8 +128,7 @@ class Runtime:
         reconcilers turn those into jobs, so nothing is lost with replicas,
         and a job lost in this process is put back too.
         """
-        while True:
-            await asyncio.sleep(JOBS_ALIGN_SECONDS)
+        while not await self.ctx.rest(JOBS_ALIGN_SECONDS):
             if not self.leadership.is_leader:
                 continue
             for reconcile in RECONCILERS:
@@ -146,6 +148,9 @@ class Runtime:
                         self.intake.queued + len(self.ctx.acknowledged))
         await self.intake.stop()
         await self._stop_worker(max(deadline - asyncio.get_running_loop().time(), 1.0))
+        self.ctx.stopping.set()
+        if self._alignment is not None:  # a round under way ends, rather than being cut off in the database
+            await asyncio.wait([self._alignment], timeout=ALIGNMENT_ENDS_SECONDS)
         for task in [*self.ctx.background, *self.ctx.acknowledged]:
             task.cancel()
         await self.ctx.drain()

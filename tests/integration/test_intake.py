@@ -100,6 +100,14 @@ async def test_a_graceful_stop_finishes_what_was_acknowledged(slack: FakeSlack, 
     assert any("at most 80" in reply.get("text", "") for reply in slack.responses_to(url))
 
 
+async def test_a_graceful_stop_lets_the_job_alignment_end_between_rounds(slack: FakeSlack, database_url: str) -> None:
+    """Cancelled inside a database call, a loop can leave SQLite's driver closing its connection for ever."""
+    running = await start_bot(slack, database_url)
+    [alignment] = [task for task in running.ctx.background if task.get_name() == "align-scheduled-jobs"]
+    await stop_bot(running)
+    assert alignment.done() and not alignment.cancelled(), "it ended by itself, not by cancellation"
+
+
 async def test_a_graceful_stop_finishes_a_submitted_form(slack: FakeSlack, database_url: str, tmp_path: Any) -> None:
     running = await start_bot(slack, database_url, IncidentConfig(postmortem_dir=tmp_path))
     incident = await running.declare("Cache stampede")
